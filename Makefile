@@ -1,0 +1,39 @@
+# `make` builds every briefing under content/; `make test` runs the whole suite.
+# Both start from nothing: they create .venv and install what they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+TEST_INSTALLED := $(VENV)/.installed-test
+
+.PHONY: all build test test-fast lint bench system-deps clean
+
+all: build
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(TEST_INSTALLED): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+build: $(INSTALLED) system-deps
+	$(BIN)/briefing build
+
+test: $(TEST_INSTALLED) system-deps
+	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: $(TEST_INSTALLED)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(TEST_INSTALLED)
+	$(BIN)/ruff check briefing tests build.py
+
+clean:
+	rm -rf .cache output/*.pdf output/*.html output/*.json

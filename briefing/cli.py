@@ -1,0 +1,185 @@
+"""Command line -> builds: argparse, one briefing folder after another, exit codes of the contract."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__
+from .config import DEFAULT_CACHE_DIR, DEFAULT_CONTENT_DIR, DEFAULT_OUTPUT_DIR, IMPLEMENTED_VARIANTS, BuildConfig, Variant
+from .errors import BriefingError, ContentError, Diagnostics, UsageError
+from .load import BRIEFING_FILE
+from .log import LOGGER, configure_logging
+from .model import Paper
+from .pipeline import BuildResult, build, check
+
+STARTER_DIR = Path(__file__).parent / "starter"
+ISSUE_URL_HINT = "please report it with the command you ran (rerun with --debug for the traceback)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, run the command, return the exit code."""
+    parser = _make_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    configure_logging(quiet=getattr(args, "quiet", False))
+    try:
+        return int(args.run(args))
+    except BriefingError as error:
+        LOGGER.error("error: %s", error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        LOGGER.error("interrupted")
+        return 130
+    except Exception as error:  # noqa: BLE001 - the one place an unexpected failure is turned into a message
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        LOGGER.error("internal error: %s: %s; %s", type(error).__name__, error, ISSUE_URL_HINT)
+        return 70
+
+
+def _make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefing", description="Turn structured content into print-ready PDF briefings.")
+    parser.add_argument("--version", action="version", version=f"briefing {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true", help="print only problems and the summary")
+    common.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+    build_parser = commands.add_parser("build", parents=[common], help="build briefings into PDFs")
+    build_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="briefing folders (default: every folder under content/)")
+    build_parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT_DIR, metavar="DIR", help="output folder (default: output/)")
+    build_parser.add_argument(
+        "--variant", action="append", choices=[v.value for v in Variant] + ["all"], metavar="NAME",
+        help="pdf, print, handout, booklet, html or all (repeatable; default: pdf)",
+    )
+    build_parser.add_argument("--paper", choices=[p.value for p in Paper], help="override the briefing's paper size")
+    build_parser.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N", help="build N briefings at once")
+    build_parser.add_argument("--no-cache", action="store_true", help="redraw figures and rebuild everything")
+    build_parser.set_defaults(run=_run_build)
+
+    check_parser = commands.add_parser("check", parents=[common], help="validate content; write nothing")
+    check_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check_parser.set_defaults(run=_run_check)
+
+    new_parser = commands.add_parser("new", help="write a small working briefing to start from")
+    new_parser.add_argument("path", type=Path, metavar="PATH")
+    new_parser.set_defaults(run=_run_new, quiet=False)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _briefing_folders(paths: Sequence[Path]) -> list[Path]:
+    if paths:
+        for path in paths:
+            if not path.is_dir():
+                raise UsageError(f"'{path}' is not a folder")
+        return list(paths)
+    if not DEFAULT_CONTENT_DIR.is_dir():
+        raise UsageError("no PATH given and no content/ folder here; run 'briefing new PATH' to start a briefing")
+    found = sorted(p.parent for p in DEFAULT_CONTENT_DIR.glob(f"*/{BRIEFING_FILE}"))
+    if not found:
+        raise UsageError(f"no folder under content/ holds a {BRIEFING_FILE}")
+    return found
+
+
+def _variants(names: list[str] | None) -> tuple[Variant, ...]:
+    if not names:
+        return tuple(v for v in IMPLEMENTED_VARIANTS if v is Variant.PDF)
+    wanted = list(Variant) if "all" in names else [Variant(n) for n in dict.fromkeys(names)]
+    if "all" in names:
+        return tuple(v for v in wanted if v in IMPLEMENTED_VARIANTS)
+    missing = [v.value for v in wanted if v not in IMPLEMENTED_VARIANTS]
+    if missing:
+        raise UsageError(f"variant {', '.join(missing)} is not available yet (available: {', '.join(v.value for v in IMPLEMENTED_VARIANTS)})")
+    return tuple(wanted)
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    folders = _briefing_folders(args.paths)
+    base = BuildConfig(
+        content_dir=Path("."),
+        output_dir=args.out,
+        variants=_variants(args.variant),
+        paper=Paper(args.paper) if args.paper else None,
+        strict=args.strict,
+        use_cache=not args.no_cache,
+        cache_dir=DEFAULT_CACHE_DIR,
+    )
+    if args.no_cache and base.cache_dir.exists():
+        shutil.rmtree(base.cache_dir / "figures", ignore_errors=True)
+    configs = [replace(base, content_dir=folder) for folder in folders]
+    if args.jobs > 1 and len(configs) > 1:
+        with ProcessPoolExecutor(max_workers=min(args.jobs, len(configs), os.cpu_count() or 1)) as pool:
+            outcomes = list(pool.map(_build_one, configs, [args.quiet] * len(configs)))
+    else:
+        outcomes = [_build_one(config, args.quiet) for config in configs]
+    failed = 0
+    for result, diagnostics in outcomes:
+        for line in diagnostics:
+            print(line, file=sys.stderr)
+        if result is None:
+            failed += 1
+            continue
+        for output in result.outputs:
+            pages = f" ({output.pages} pages)" if output.pages else ""
+            LOGGER.info("wrote %s%s", output.path, pages)
+    elapsed = time.perf_counter() - started
+    built = len(outcomes) - failed
+    LOGGER.info("%d briefing%s built, %d failed, in %.1f s", built, "" if built == 1 else "s", failed, elapsed)
+    return 1 if failed else 0
+
+
+def _build_one(config: BuildConfig, quiet: bool) -> tuple[BuildResult | None, list[str]]:
+    """Build one briefing; return its result (None on failure) and its diagnostics as lines."""
+    configure_logging(quiet)  # again: in a worker process logging starts unconfigured
+    report = Diagnostics(strict=config.strict)
+    try:
+        result = build(config, report)
+    except ContentError as error:
+        return None, [str(d) for d in report] + [f"{config.content_dir}: error: {error}"]
+    return result, [str(d) for d in report]
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    failed = 0
+    for folder in _briefing_folders(args.paths):
+        report = Diagnostics(strict=args.strict)
+        try:
+            check(BuildConfig(content_dir=folder), report)
+        except ContentError:
+            failed += 1
+        for diagnostic in report:
+            print(diagnostic, file=sys.stderr)
+        if report.has_failures() and not failed:
+            failed += 1
+        LOGGER.info("%s: %s", folder, "problems found" if report.has_failures() else "ok")
+    return 1 if failed else 0
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    target: Path = args.path
+    if target.exists() and any(target.iterdir()):
+        raise UsageError(f"'{target}' exists and is not empty; choose a new folder")
+    shutil.copytree(STARTER_DIR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    LOGGER.info("wrote a starter briefing to %s; build it with: briefing build %s", target, target)
+    return 0

@@ -1,0 +1,127 @@
+"""Diagnostics collected by every stage, and the exceptions the CLI prints without a traceback."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """Where a problem is, as editors understand it (1-based line and column)."""
+
+    path: Path
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        numbers = [str(n) for n in (self.line, self.column) if n is not None]
+        return ":".join([_display_path(self.path), *numbers])
+
+    def shifted(self, lines: int = 0, column: int | None = None) -> SourceLocation:
+        """Return the location ``lines`` further down, at ``column`` if given."""
+        line = None if self.line is None else self.line + lines
+        return SourceLocation(self.path, line, column if column is not None else self.column)
+
+
+def _display_path(path: Path) -> str:
+    """Show paths relative to the working directory when they are inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class Severity(Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One message for the user, compiler style."""
+
+    severity: Severity
+    message: str
+    location: SourceLocation | None = None
+
+    def __str__(self) -> str:
+        prefix = f"{self.location}: " if self.location else ""
+        return f"{prefix}{self.severity.value}: {self.message}"
+
+
+@dataclass
+class Diagnostics:
+    """Problems collected across stages; a stage keeps going and the gate decides."""
+
+    strict: bool = False
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, location: SourceLocation | None, message: str) -> None:
+        self._add(Diagnostic(Severity.ERROR, message, location))
+
+    def warning(self, location: SourceLocation | None, message: str) -> None:
+        self._add(Diagnostic(Severity.WARNING, message, location))
+
+    def _add(self, diagnostic: Diagnostic) -> None:
+        if diagnostic not in self.items:  # the same message twice helps nobody
+            self.items.append(diagnostic)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.WARNING]
+
+    def has_failures(self) -> bool:
+        """Errors fail a build; so do warnings under ``--strict``."""
+        return bool(self.errors or (self.strict and self.warnings))
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class BriefingError(Exception):
+    """Expected failure; the CLI prints it without a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(BriefingError):
+    """The command line asks for something impossible."""
+
+    exit_code = 2
+
+
+class ContentError(BriefingError):
+    """The content has errors; carries the diagnostics that stopped the build."""
+
+    def __init__(self, report: Diagnostics, stage: str = "") -> None:
+        self.report = report
+        count = len(report.errors) or len(report.warnings)
+        kind = "error" if report.errors else "warning (--strict)"
+        where = f" while {stage.lower()}" if stage else ""
+        super().__init__(f"build failed{where}: {count} {kind}{'s' if count != 1 else ''}")
+
+
+def did_you_mean(found: str, known: Iterable[str]) -> str:
+    """Return ' (did you mean 'x'?)' for the closest known word, or ''."""
+    matches = difflib.get_close_matches(found, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def expected_one_of(known: Iterable[str]) -> str:
+    """Format a list of allowed words for a message."""
+    return ", ".join(f"'{word}'" for word in known)
+
+
+class TemplateError(BriefingError):
+    """A template could not be rendered; wraps Jinja's error with template:line."""

@@ -1,0 +1,1001 @@
+"""Timeline events -> SVG figures (matplotlib object API), cached by content hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import Diagnostics
+from .model import (
+    Category,
+    DrawnFigure,
+    FigureStyle,
+    PartialDate,
+    Timeline,
+    TimelineEvent,
+    TimelineFigureSpec,
+)
+
+if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays for it
+    from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.figure import Figure
+
+__all__ = ["FIGURE_CODE_VERSION", "draw_figures", "make_timeline"]
+
+FIGURE_CODE_VERSION = "1"
+"""Bump when the drawing code changes what a figure looks like: it invalidates the cache."""
+
+FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf")
+
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+"""Okabe & Ito (2008) colour-blind-safe palette, darkest and most distinct hues first."""
+
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "*")
+"""One shape per category so the figure still reads in greyscale."""
+
+MIN_FONT_PT = 7.0
+MEASURE_DPI = 144.0
+TEXT_COLOUR = "#222222"
+AXIS_COLOUR = "#555555"
+TICK_TEXT_COLOUR = "#444444"
+LEADER_COLOUR = "#a0a0a0"
+MM_PER_INCH = 25.4
+PT_PER_INCH = 72.0
+
+# Horizontal layout, in inches.
+AXIS_MARGIN_IN = 0.2
+"""Space left and right of the time axis, for the outer tick labels."""
+EDGE_MARGIN_IN = 2 / PT_PER_INCH
+"""Labels stay this far inside the figure edge."""
+
+_registered_fonts: set[Path] = set()
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def draw_figures(
+    specs: Sequence[TimelineFigureSpec],
+    timeline: Timeline,
+    style: FigureStyle,
+    cache_dir: Path,
+    report: Diagnostics,
+) -> dict[str, DrawnFigure]:
+    """Draw every timeline figure the document asks for, reusing cached SVGs when nothing changed."""
+    fonts = [style.font_dir / name for name in FONT_FILES]
+    missing = [font for font in fonts if not font.is_file()]
+    if missing:
+        report.error(None, f"figure font not found: {', '.join(str(font) for font in missing)}")
+        return {}
+    font_hashes = {font.name: _file_sha256(font) for font in fonts}
+    folder = cache_dir / "figures"
+    drawn: dict[str, DrawnFigure] = {}
+    seen: dict[str, TimelineFigureSpec] = {}
+    for spec in specs:
+        if spec.id in seen:
+            if _filters(seen[spec.id]) != _filters(spec):
+                report.warning(spec.location, f"figure id '{spec.id}' is used twice with different filters; "
+                               "the first is drawn")
+            continue
+        seen[spec.id] = spec
+        events = select_events(spec, timeline)
+        if not events:
+            report.warning(spec.location, f"figure '{spec.id}' selects no timeline event ({_describe_filters(spec)})")
+            continue
+        key = cache_key(spec, events, timeline.categories, style, font_hashes)
+        stem = f"{_safe_name(spec.id)}-{key[:16]}"
+        svg_path, sidecar = folder / f"{stem}.svg", folder / f"{stem}.json"
+        figure = _read_cached(spec.id, svg_path, sidecar, key)
+        if figure is None:
+            figure = _draw_and_store(spec.id, events, timeline.categories, style, svg_path, sidecar, key)
+        drawn[spec.id] = figure
+    return drawn
+
+
+def select_events(spec: TimelineFigureSpec, timeline: Timeline) -> list[TimelineEvent]:
+    """The events a figure shows, by date; ties keep the timeline's order (sort is stable)."""
+    events = [event for event in timeline.events if spec.selects(event)]
+    return sorted(events, key=lambda event: (event.date.first_day(), _end_day(event)))
+
+
+def cache_key(
+    spec: TimelineFigureSpec,
+    events: Sequence[TimelineEvent],
+    categories: Sequence[Category],
+    style: FigureStyle,
+    font_hashes: dict[str, str],
+) -> str:
+    """Hash everything that changes the drawn SVG, so an unchanged figure is never redrawn."""
+    payload = {
+        "code": FIGURE_CODE_VERSION,
+        "matplotlib": _matplotlib_version(),
+        "spec": _filters(spec),
+        "categories": [[category.key, category.label] for category in categories],
+        "events": [
+            {
+                "title": event.title,
+                "label": event.short_label,
+                "date": event.date.iso(),
+                "end": event.end.iso() if event.end else None,
+                "category": event.category,
+            }
+            for event in events
+        ],
+        "style": {
+            "width_mm": style.width_mm,
+            "font_size_pt": style.font_size_pt,
+            "sans_family": style.sans_family,
+            "fonts": dict(sorted(font_hashes.items())),
+        },
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def alt_text(events: Sequence[TimelineEvent]) -> str:
+    """Describe the figure in words for screen readers and the PDF's /Alt, straight from the data."""
+    first = min(event.date.first_day() for event in events)
+    last = max(_end_day(event) for event in events)
+    if first.year != last.year:
+        period = f"from {first.year} to {last.year}"
+    elif first.month != last.month:
+        period = f"in {first.year}"
+    else:
+        period = f"in {PartialDate(first.year, first.month).display()}"
+    count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
+    items = []
+    for event in events:
+        when = event.date.display()
+        if event.end is not None:
+            when = f"{when} to {event.end.display()}"
+        items.append(f"{when}, {_clean_label(event.short_label)}")
+    return f"Timeline of {count} {period}: {'; '.join(items)}."
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _read_cached(figure_id: str, svg_path: Path, sidecar: Path, key: str) -> DrawnFigure | None:
+    """A figure drawn earlier with the same key, or None when either file is missing or unreadable."""
+    if not (svg_path.is_file() and sidecar.is_file()):
+        return None
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        return DrawnFigure(
+            id=figure_id,
+            svg_path=svg_path,
+            alt_text=str(data["alt_text"]),
+            width_mm=float(data["width_mm"]),
+            height_mm=float(data["height_mm"]),
+            event_count=int(data["event_count"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # a damaged cache entry is simply redrawn
+
+
+def _draw_and_store(
+    figure_id: str,
+    events: Sequence[TimelineEvent],
+    categories: Sequence[Category],
+    style: FigureStyle,
+    svg_path: Path,
+    sidecar: Path,
+    key: str,
+) -> DrawnFigure:
+    """Draw one figure, then write SVG before sidecar: a sidecar means the SVG is complete."""
+    figure = make_timeline(events, categories, style)
+    width_in, height_in = (float(v) for v in figure.get_size_inches())
+    svg_path.parent.mkdir(parents=True, exist_ok=True)
+    _save_svg(figure, svg_path)
+    drawn = DrawnFigure(
+        id=figure_id,
+        svg_path=svg_path,
+        alt_text=alt_text(events),
+        width_mm=round(width_in * MM_PER_INCH, 4),
+        height_mm=round(height_in * MM_PER_INCH, 4),
+        event_count=len(events),
+    )
+    record = {
+        "key": key,
+        "id": figure_id,
+        "alt_text": drawn.alt_text,
+        "width_mm": drawn.width_mm,
+        "height_mm": drawn.height_mm,
+        "event_count": drawn.event_count,
+    }
+    text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    _write_atomic(sidecar, text.encode("utf-8"))
+    return drawn
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write next to the target then rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _matplotlib_version() -> str:
+    """The installed version, read from package metadata so matplotlib itself is not imported."""
+    try:
+        return metadata.version("matplotlib")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _safe_name(figure_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", figure_id).lstrip(".") or "figure"
+
+
+def _filters(spec: TimelineFigureSpec) -> dict[str, Any]:
+    return {
+        "from": spec.date_from.iso() if spec.date_from else None,
+        "to": spec.date_to.iso() if spec.date_to else None,
+        "tags": list(spec.tags),
+    }
+
+
+def _describe_filters(spec: TimelineFigureSpec) -> str:
+    date_from = spec.date_from.iso() if spec.date_from else "any"
+    date_to = spec.date_to.iso() if spec.date_to else "any"
+    tags = ", ".join(spec.tags) if spec.tags else "any"
+    return f"from={date_from}, to={date_to}, tags={tags}"
+
+
+def _end_day(event: TimelineEvent) -> dt.date:
+    return event.end.last_day() if event.end is not None else event.date.first_day()
+
+
+def _clean_label(text: str) -> str:
+    """One line of text: authors' line breaks and runs of spaces mean nothing in a label."""
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    """Sizes in points derived from the font size, so the whole figure scales with the text."""
+
+    font_pt: float
+    line_pt: float  # height of one line of label text as matplotlib measures it
+
+    @property
+    def marker_pt(self) -> float:
+        return self.font_pt * 0.75
+
+    @property
+    def bar_pt(self) -> float:
+        return self.font_pt * 0.45
+
+    @property
+    def lane_pitch_pt(self) -> float:
+        return self.marker_pt + 2.0
+
+    @property
+    def row_pitch_pt(self) -> float:
+        return self.line_pt + 1.5
+
+    @property
+    def label_gap_in(self) -> float:
+        """Clear space between two labels in one row."""
+        return self.font_pt * 0.6 / PT_PER_INCH
+
+    @property
+    def leader_pad_in(self) -> float:
+        """Space between a leader line and the label text beside it."""
+        return self.font_pt * 0.35 / PT_PER_INCH
+
+    @property
+    def leader_clear_in(self) -> float:
+        """How close another label may come to a leader line (less than leader_pad_in)."""
+        return self.font_pt * 0.2 / PT_PER_INCH
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One event prepared for layout: where it sits on the axis and how big its label is."""
+
+    event: TimelineEvent
+    text: str
+    anchor_in: float  # x of the marker the leader points at, inches from the figure's left edge
+    width_in: float
+    rows: int  # label rows the text occupies (more than one only when wrapped)
+    base_pt: float  # top of the marker or bar the leader starts from, points above the axis
+
+
+@dataclass(frozen=True)
+class _Key:
+    """A category as drawn: events without a category (key None) share an 'Other' entry."""
+
+    key: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class _Ticks:
+    locations: list[float]
+    labels: list[str]
+    has_offset: bool
+
+
+@dataclass(frozen=True)
+class _Placement:
+    row: int
+    left_in: float
+    align: str  # "left" or "right": which label edge is anchored exactly
+
+
+def _rc(style: FigureStyle) -> dict[str, Any]:
+    font_pt = max(MIN_FONT_PT, style.font_size_pt)
+    return {
+        "font.family": [style.sans_family],
+        "font.size": font_pt,
+        "text.parse_math": False,
+        "text.usetex": False,
+        "text.hinting": "no_hinting",
+        "svg.fonttype": "none",
+        "svg.hashsalt": "briefing",
+        "svg.image_inline": True,
+        "axes.unicode_minus": False,
+        "axes.formatter.use_mathtext": False,
+        "path.simplify": False,
+        "figure.dpi": MEASURE_DPI,
+        "savefig.dpi": MEASURE_DPI,
+    }
+
+
+@contextmanager
+def _style_context(style: FigureStyle) -> Iterator[None]:
+    """Fonts registered and rcParams set only for the duration, so callers' matplotlib is untouched."""
+    import matplotlib
+
+    _register_fonts(style.font_dir)
+    with matplotlib.rc_context(_rc(style)):
+        yield
+
+
+def _register_fonts(font_dir: Path) -> None:
+    """Tell matplotlib about the vendored fonts once per process (addfont does not deduplicate)."""
+    from matplotlib import font_manager
+
+    for name in FONT_FILES:
+        path = (font_dir / name).resolve()
+        if path in _registered_fonts or not path.is_file():
+            continue
+        font_manager.fontManager.addfont(str(path))
+        _registered_fonts.add(path)
+
+
+def make_timeline(events: Sequence[TimelineEvent], categories: Sequence[Category], style: FigureStyle) -> Figure:
+    """Lay out and draw a timeline figure; pure apart from registering fonts with matplotlib."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not events:
+        raise ValueError("a timeline figure needs at least one event")
+    events = sorted(events, key=lambda event: (event.date.first_day(), _end_day(event)))
+    with _style_context(style):
+        width_in = style.width_mm / MM_PER_INCH
+        figure = Figure(figsize=(width_in, 2.0), dpi=MEASURE_DPI)
+        FigureCanvasAgg(figure)  # text measurement needs a real renderer
+        renderer = figure.canvas.get_renderer()
+        font_pt = max(MIN_FONT_PT, style.font_size_pt)
+        measure = _measurer(figure, renderer, font_pt)
+        metrics = _Metrics(font_pt=font_pt, line_pt=measure("lp")[1] * PT_PER_INCH)
+        _Drawing(figure, renderer, events, categories, metrics, measure).draw()
+    return figure
+
+
+def _measurer(figure: Figure, renderer: RendererBase, font_pt: float) -> Callable[[str], tuple[float, float]]:
+    """A function giving a label's rendered (width, height) in inches at the label font size."""
+    cache: dict[str, tuple[float, float]] = {}
+
+    def measure(text: str) -> tuple[float, float]:
+        if text not in cache:
+            probe = figure.text(0, 0, text, fontsize=font_pt, parse_math=False)
+            box = probe.get_window_extent(renderer)
+            probe.remove()
+            cache[text] = (box.width / figure.dpi, box.height / figure.dpi)
+        return cache[text]
+
+    return measure
+
+
+class _Drawing:
+    """The state of one figure while it is laid out: kept together so each step stays short."""
+
+    def __init__(
+        self,
+        figure: Figure,
+        renderer: RendererBase,
+        events: Sequence[TimelineEvent],
+        categories: Sequence[Category],
+        metrics: _Metrics,
+        measure: Callable[[str], tuple[float, float]],
+    ) -> None:
+        from matplotlib import dates as mdates
+
+        self.figure = figure
+        self.renderer = renderer
+        self.events = list(events)
+        self.metrics = metrics
+        self.measure = measure
+        self.width_in = float(figure.get_size_inches()[0])
+        self.axis_left_in = AXIS_MARGIN_IN
+        self.axis_width_in = self.width_in - 2 * AXIS_MARGIN_IN
+        self.categories = _present_categories(self.events, categories)
+        first = min(event.date.first_day() for event in self.events)
+        last = max(_end_day(event) for event in self.events)
+        span_days = max((last - first).days, 6)
+        middle = first + (last - first) / 2
+        pad = dt.timedelta(days=span_days * 0.03 + 0.5)
+        low = dt.datetime.combine(middle, dt.time()) - dt.timedelta(days=span_days / 2) - pad
+        high = dt.datetime.combine(middle, dt.time()) + dt.timedelta(days=span_days / 2) + pad
+        self.x_low, self.x_high = float(mdates.date2num(low)), float(mdates.date2num(high))
+
+    # coordinates -------------------------------------------------------------------------
+
+    def x_num(self, day: dt.date) -> float:
+        from matplotlib import dates as mdates
+
+        return float(mdates.date2num(dt.datetime.combine(day, dt.time())))
+
+    def num_to_in(self, num: float) -> float:
+        share = (num - self.x_low) / (self.x_high - self.x_low)
+        return self.axis_left_in + share * self.axis_width_in
+
+    def in_to_num(self, inches: float) -> float:
+        share = (inches - self.axis_left_in) / self.axis_width_in
+        return self.x_low + share * (self.x_high - self.x_low)
+
+    # the whole figure ------------------------------------------------------------------------
+
+    def draw(self) -> None:
+        """Measure, place and draw; the figure height is only known once labels are stacked."""
+        metrics = self.metrics
+        axes = self.figure.add_axes((0.0, 0.0, 1.0, 1.0))
+        ticks = self._set_up_time_axis(axes)
+        lanes = _assign_lanes(self._span_extents())
+        lane_count = max(lanes.values(), default=-1) + 1
+        stack_top_pt = metrics.marker_pt / 2
+        if lane_count:
+            stack_top_pt = self._lane_centre_pt(lane_count - 1) + metrics.marker_pt / 2
+        rows_base_pt = stack_top_pt + metrics.font_pt * 0.6
+        items = self._items(lanes)
+        placements = _place_labels(items, self._label_limits(), metrics)
+        row_count = max((placement.row + item.rows for item, placement in zip(items, placements)), default=0)
+        plot_top_pt = rows_base_pt + row_count * metrics.row_pitch_pt
+        legend = self._legend()
+        legend_in = 0.0
+        if legend is not None:
+            legend_in = legend.get_window_extent(self.renderer).height / self.figure.dpi
+            legend_in += metrics.font_pt * 0.6 / PT_PER_INCH
+        bottom_in = self._bottom_margin_in(ticks.has_offset)
+        top_margin_in = 2 / PT_PER_INCH
+        height_in = bottom_in + plot_top_pt / PT_PER_INCH + legend_in + top_margin_in
+        self.figure.set_size_inches(self.width_in, height_in)
+        axes_height_in = plot_top_pt / PT_PER_INCH
+        axes.set_position(
+            (
+                self.axis_left_in / self.width_in,
+                bottom_in / height_in,
+                self.axis_width_in / self.width_in,
+                axes_height_in / height_in,
+            )
+        )
+        axes.set_ylim(0, plot_top_pt)
+        if legend is not None:
+            legend.set_bbox_to_anchor(
+                (self.axis_left_in - 0.02, height_in - top_margin_in), transform=self.figure.dpi_scale_trans
+            )
+        self._draw_events(axes, lanes)
+        self._draw_labels(axes, items, placements, rows_base_pt)
+        self._drop_clipped_tick_labels(axes, ticks)
+
+    # time axis -------------------------------------------------------------------------------
+
+    def _set_up_time_axis(self, axes: Axes) -> _Ticks:
+        """Fix the ticks once, so they cannot change (or be re-created unstyled) at save time."""
+        from matplotlib import dates as mdates
+        from matplotlib import ticker
+
+        metrics = self.metrics
+        axes.set_xlim(self.x_low, self.x_high)
+        axes.patch.set_visible(False)
+        for side in ("top", "right", "left"):
+            axes.spines[side].set_visible(False)
+        axes.spines["bottom"].set_color(AXIS_COLOUR)
+        axes.spines["bottom"].set_linewidth(0.6)
+        axes.spines["bottom"].set_zorder(1.5)
+        axes.set_yticks([])
+        max_ticks = max(3, int(self.axis_width_in / 0.55))
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=max_ticks)
+        formatter = mdates.ConciseDateFormatter(
+            locator,
+            formats=["%Y", "%b", "%-d", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y", "%b", "%-d %b", "%H:%M", "%H:%M"],
+            offset_formats=["", "%Y", "%B %Y", "%-d %B %Y", "%-d %B %Y", "%-d %B %Y %H:%M"],
+        )
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(formatter)
+        locations = [float(x) for x in locator() if self.x_low <= x <= self.x_high]
+        labels = list(formatter.format_ticks(locations))
+        offset = formatter.get_offset()
+        fixed_formatter = ticker.FixedFormatter(labels)
+        fixed_formatter.set_offset_string(offset)
+        axes.xaxis.set_major_locator(ticker.FixedLocator(locations))
+        axes.xaxis.set_major_formatter(fixed_formatter)
+        axes.xaxis.set_minor_locator(ticker.NullLocator())
+        axes.tick_params(
+            axis="x",
+            direction="out",
+            length=3,
+            width=0.6,
+            color=AXIS_COLOUR,
+            labelsize=metrics.font_pt,
+            labelcolor=TICK_TEXT_COLOUR,
+            pad=2,
+        )
+        offset_text = axes.xaxis.get_offset_text()
+        offset_text.set_fontsize(metrics.font_pt)
+        offset_text.set_color(TICK_TEXT_COLOUR)
+        for tick in axes.xaxis.get_major_ticks(len(locations)):  # create them now, inside the rc context
+            tick.label1.set_parse_math(False)
+        return _Ticks(locations, labels, bool(offset))
+
+    def _bottom_margin_in(self, has_offset: bool) -> float:
+        """Room under the axis for ticks, tick labels and the date offset ('June 2025')."""
+        metrics = self.metrics
+        points = 3 + 2 + metrics.line_pt + 2
+        if has_offset:
+            points += 3 + metrics.line_pt
+        return points / PT_PER_INCH
+
+    def _drop_clipped_tick_labels(self, axes: Axes, ticks: _Ticks) -> None:
+        """Blank any outer tick label that would run off the figure edge."""
+        from matplotlib import ticker
+
+        labels = []
+        for location, label in zip(ticks.locations, ticks.labels):
+            half = self.measure(label)[0] / 2 if label else 0.0
+            centre = self.num_to_in(location)
+            inside = centre - half >= EDGE_MARGIN_IN and centre + half <= self.width_in - EDGE_MARGIN_IN
+            labels.append(label if inside else "")
+        formatter = axes.xaxis.get_major_formatter()
+        offset = formatter.get_offset() if isinstance(formatter, ticker.FixedFormatter) else ""
+        replacement = ticker.FixedFormatter(labels)
+        replacement.set_offset_string(offset)
+        axes.xaxis.set_major_formatter(replacement)
+
+    # events ---------------------------------------------------------------------------------
+
+    def _span_extents(self) -> list[tuple[int, float, float]]:
+        """(index, left, right) in inches for every event with an end date."""
+        extents = []
+        min_width = self.metrics.bar_pt / PT_PER_INCH
+        for index, event in enumerate(self.events):
+            if event.end is None:
+                continue
+            left = self.num_to_in(self.x_num(event.date.first_day()))
+            right = self.num_to_in(self.x_num(event.end.last_day() + dt.timedelta(days=1)))
+            extents.append((index, left, max(right, left + min_width)))
+        return extents
+
+    def _lane_centre_pt(self, lane: int) -> float:
+        return (lane + 1) * self.metrics.lane_pitch_pt
+
+    def _items(self, lanes: dict[int, int]) -> list[_Item]:
+        """Measure every label, wrapping it only when it is wider than the figure."""
+        metrics = self.metrics
+        available = self.width_in - 2 * EDGE_MARGIN_IN
+        spans = {index: (left, right) for index, left, right in self._span_extents()}
+        items = []
+        for index, event in enumerate(self.events):
+            text = _wrap(_clean_label(event.short_label), lambda s: self.measure(s)[0], available)
+            width, height = self.measure(text) if text else (0.0, metrics.line_pt / PT_PER_INCH)
+            extra = max(0.0, height * PT_PER_INCH - metrics.line_pt)
+            rows = 1 + math.ceil(extra / metrics.row_pitch_pt - 1e-6)
+            if index in spans:
+                left, right = spans[index]
+                anchor = (left + right) / 2
+                base = self._lane_centre_pt(lanes[index]) + metrics.marker_pt / 2
+            else:
+                anchor = self.num_to_in(self.x_num(event.date.first_day()))
+                base = metrics.marker_pt / 2
+            items.append(_Item(event, text, anchor, width, rows, base))
+        return items
+
+    def _label_limits(self) -> tuple[float, float]:
+        return EDGE_MARGIN_IN, self.width_in - EDGE_MARGIN_IN
+
+    def _style_of(self, key: str | None) -> tuple[str, str]:
+        position = [category.key for category in self.categories].index(key) if self.categories else 0
+        return OKABE_ITO[position % len(OKABE_ITO)], MARKERS[position % len(MARKERS)]
+
+    def _draw_events(self, axes: Axes, lanes: dict[int, int]) -> None:
+        """Bars for spans (one lane each where they overlap), markers on the axis for points."""
+        from matplotlib.patches import Rectangle
+
+        metrics = self.metrics
+        points: dict[str | None, list[float]] = {}
+        beads: dict[str | None, tuple[list[float], list[float]]] = {}
+        for index, left, right in self._span_extents():
+            event = self.events[index]
+            colour, _ = self._style_of(event.category)
+            centre = self._lane_centre_pt(lanes[index])
+            x0, x1 = self.in_to_num(left), self.in_to_num(right)
+            bar = Rectangle(
+                (x0, centre - metrics.bar_pt / 2),
+                x1 - x0,
+                metrics.bar_pt,
+                facecolor=colour,
+                edgecolor="none",
+                linewidth=0,
+                zorder=2,
+                clip_on=False,
+            )
+            bar.set_gid(f"span-bar-{index}")
+            axes.add_patch(bar)
+            xs, ys = beads.setdefault(event.category, ([], []))
+            xs.append(self.in_to_num((left + right) / 2))
+            ys.append(centre)
+        for index, event in enumerate(self.events):
+            if event.end is None:
+                points.setdefault(event.category, []).append(self.x_num(event.date.first_day()))
+        for category in self.categories:
+            colour, marker = self._style_of(category.key)
+            common: dict[str, Any] = {
+                "linestyle": "none",
+                "marker": marker,
+                "markersize": metrics.marker_pt,
+                "markerfacecolor": colour,
+                "markeredgecolor": "white",
+                "markeredgewidth": 0.6,
+                "clip_on": False,
+                "zorder": 3,
+            }
+            if category.key in points:
+                xs = points[category.key]
+                (line,) = axes.plot(xs, [0.0] * len(xs), **common)
+                line.set_gid(f"event-markers-{self.categories.index(category)}")
+            if category.key in beads:
+                xs, ys = beads[category.key]
+                (line,) = axes.plot(xs, ys, **common)
+                line.set_gid(f"span-markers-{self.categories.index(category)}")
+
+    def _draw_labels(
+        self, axes: Axes, items: Sequence[_Item], placements: Sequence[_Placement], rows_base_pt: float
+    ) -> None:
+        """Labels in their rows with thin grey leaders down to the marker or bar."""
+        from matplotlib.collections import LineCollection
+
+        metrics = self.metrics
+        segments = []
+        for index, (item, placement) in enumerate(zip(items, placements)):
+            if not item.text:
+                continue
+            bottom = rows_base_pt + placement.row * metrics.row_pitch_pt
+            x_in = placement.left_in if placement.align == "left" else placement.left_in + item.width_in
+            label = axes.text(
+                self.in_to_num(x_in),
+                bottom,
+                item.text,
+                ha=placement.align,
+                va="bottom",
+                fontsize=metrics.font_pt,
+                color=TEXT_COLOUR,
+                parse_math=False,
+                clip_on=False,
+                zorder=4,
+                linespacing=1.15,
+            )
+            label.set_gid(f"event-label-{index}")
+            anchor = self.in_to_num(item.anchor_in)
+            segments.append([(anchor, 0.0 if item.event.end is None else item.base_pt), (anchor, bottom)])
+        leaders = LineCollection(
+            segments, colors=LEADER_COLOUR, linewidths=0.5, zorder=1, clip_on=False, capstyle="butt"
+        )
+        leaders.set_gid("leaders")
+        axes.add_collection(leaders, autolim=False)
+
+    def _legend(self) -> Any:
+        """A one-row key above the plot, wrapped into more rows only if it is wider than the figure."""
+        from matplotlib.lines import Line2D
+
+        if len(self.categories) == 1 and self.categories[0].key is None:
+            return None
+        metrics = self.metrics
+        handles = []
+        for category in self.categories:
+            colour, marker = self._style_of(category.key)
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker=marker,
+                    markersize=metrics.marker_pt,
+                    markerfacecolor=colour,
+                    markeredgecolor="white",
+                    markeredgewidth=0.6,
+                )
+            )
+        labels = [category.label for category in self.categories]
+        available = self.width_in - 2 * EDGE_MARGIN_IN
+        legend = None
+        for columns in range(len(handles), 0, -1):
+            if legend is not None:
+                legend.remove()
+            legend = self.figure.legend(
+                handles,
+                labels,
+                loc="upper left",
+                bbox_to_anchor=(self.axis_left_in, 1.0),
+                bbox_transform=self.figure.dpi_scale_trans,
+                ncols=columns,
+                frameon=False,
+                fontsize=metrics.font_pt,
+                handlelength=0.8,
+                handletextpad=0.4,
+                columnspacing=1.4,
+                borderaxespad=0.0,
+                borderpad=0.0,
+                labelspacing=0.3,
+                labelcolor=TEXT_COLOUR,
+            )
+            for text in legend.get_texts():
+                text.set_parse_math(False)
+            if legend.get_window_extent(self.renderer).width / self.figure.dpi <= available - self.axis_left_in:
+                break
+        return legend
+
+
+def _present_categories(events: Sequence[TimelineEvent], declared: Sequence[Category]) -> list[_Key]:
+    """Categories in the timeline's order, only those drawn; undeclared keys follow in order of use."""
+    used = list(dict.fromkeys(event.category for event in events))
+    present: list[_Key] = [_Key(category.key, category.label) for category in declared if category.key in used]
+    known = {key.key for key in present}
+    for key in used:
+        if key not in known:
+            present.append(_Key(key, key if key is not None else "Other"))
+    return present
+
+
+def _assign_lanes(extents: Sequence[tuple[int, float, float]]) -> dict[int, int]:
+    """Greedy interval colouring: each span takes the lowest lane where it overlaps nothing."""
+    gap = 3 / PT_PER_INCH
+    lane_ends: list[float] = []
+    lanes: dict[int, int] = {}
+    for index, left, right in sorted(extents, key=lambda e: (e[1], e[2], e[0])):
+        for lane, end in enumerate(lane_ends):
+            if left >= end + gap:
+                lane_ends[lane] = right
+                lanes[index] = lane
+                break
+        else:
+            lanes[index] = len(lane_ends)
+            lane_ends.append(right)
+    return lanes
+
+
+def _wrap(text: str, width_of: Callable[[str], float], available: float) -> str:
+    """Break a label into lines only when it cannot fit across the figure."""
+    if not text or width_of(text) <= available:
+        return text
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if width_of(candidate) <= available:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        while width_of(word) > available:  # a single word wider than the figure: cut it
+            cut = len(word) - 1
+            while cut > 1 and width_of(word[:cut]) > available:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- label placement
+
+
+class _Rows:
+    """Occupied horizontal intervals per label row: label boxes and the leaders passing through."""
+
+    def __init__(self) -> None:
+        self.labels: list[list[tuple[float, float]]] = []
+        self.leaders: list[list[float]] = []
+
+    def _ensure(self, rows: int) -> None:
+        while len(self.labels) < rows:
+            self.labels.append([])
+            self.leaders.append([])
+
+    def box_is_free(self, row: int, rows: int, left: float, right: float, metrics: _Metrics) -> bool:
+        self._ensure(row + rows)
+        gap, clear = metrics.label_gap_in, metrics.leader_clear_in
+        for r in range(row, row + rows):
+            if any(left < other_right + gap and other_left < right + gap for other_left, other_right in self.labels[r]):
+                return False
+            if any(left - clear < x < right + clear for x in self.leaders[r]):
+                return False
+        return True
+
+    def leader_is_free(self, row: int, x: float, metrics: _Metrics) -> bool:
+        clear = metrics.leader_clear_in
+        self._ensure(row)
+        return not any(left - clear < x < right + clear for r in range(row) for left, right in self.labels[r])
+
+    def add(self, row: int, rows: int, left: float, right: float, anchor: float) -> None:
+        self._ensure(row + rows)
+        for r in range(row, row + rows):
+            self.labels[r].append((left, right))
+        for r in range(row):
+            self.leaders[r].append(anchor)
+
+    @property
+    def height(self) -> int:
+        return max((r + 1 for r, row in enumerate(self.labels) if row), default=0)
+
+
+def _candidates(item: _Item, limits: tuple[float, float], metrics: _Metrics, prefer_left: bool) -> list[_Placement]:
+    """Label positions beside the leader: text to its right, text to its left, pushed inside the edges."""
+    low, high = limits
+    pad = metrics.leader_pad_in
+    width = item.width_in
+    right_of = item.anchor_in + pad
+    right_side = _Placement(0, right_of, "left")
+    if right_of + width > high:
+        right_side = _Placement(0, max(low, high - width), "right")
+    left_of = item.anchor_in - pad - width
+    left_side = _Placement(0, left_of, "right")
+    if left_of < low:
+        left_side = _Placement(0, min(low, high - width), "left")
+    ordered = [right_side, left_side] if prefer_left else [left_side, right_side]
+    unique: list[_Placement] = []
+    for candidate in ordered:
+        if all(abs(candidate.left_in - other.left_in) > 1e-9 for other in unique):
+            unique.append(candidate)
+    return unique
+
+
+def _place_in_order(
+    items: Sequence[_Item], order: Sequence[tuple[int, bool]], limits: tuple[float, float], metrics: _Metrics
+) -> tuple[list[_Placement], int]:
+    """Greedy: each label takes the lowest row where neither it nor its leader touches anything.
+
+    Returns the placements and how many leaders had to cross a label (0 unless the
+    events are too dense for any crossing-free stacking in this order).
+    """
+    rows = _Rows()
+    placements: dict[int, _Placement] = {}
+    crossings = 0
+    for index, prefer_left in order:
+        item = items[index]
+        candidates = _candidates(item, limits, metrics, prefer_left)
+        chosen: _Placement | None = None
+        row = 0
+        ceiling = rows.height + 1
+        while chosen is None and row <= ceiling:
+            if rows.leader_is_free(row, item.anchor_in, metrics):
+                for candidate in candidates:
+                    right = candidate.left_in + item.width_in
+                    if rows.box_is_free(row, item.rows, candidate.left_in, right, metrics):
+                        chosen = _Placement(row, candidate.left_in, candidate.align)
+                        break
+            row += 1
+        if chosen is None:  # no crossing-free spot: take the first free box above everything
+            crossings += 1
+            row = 0
+            while chosen is None:
+                for candidate in candidates:
+                    if rows.box_is_free(row, item.rows, candidate.left_in, candidate.left_in + item.width_in, metrics):
+                        chosen = _Placement(row, candidate.left_in, candidate.align)
+                        break
+                row += 1
+        rows.add(chosen.row, item.rows, chosen.left_in, chosen.left_in + item.width_in, item.anchor_in)
+        placements[index] = chosen
+    return [placements[i] for i in range(len(items))], crossings
+
+
+def _place_labels(items: Sequence[_Item], limits: tuple[float, float], metrics: _Metrics) -> list[_Placement]:
+    """Try a few deterministic orders and keep the layout with no crossings and the fewest rows.
+
+    Labels to the right of their leader, placed latest event first, stack without
+    crossings; near the right edge labels must sit left of their leader instead, so
+    the mixed order places that tail first, earliest first.
+    """
+    count = len(items)
+    if not count:
+        return []
+    by_x = sorted(range(count), key=lambda i: (items[i].anchor_in, i))
+    high = limits[1]
+    pad = metrics.leader_pad_in
+    overflow = [i for i in by_x if items[i].anchor_in + pad + items[i].width_in > high]
+    tail_start = by_x.index(overflow[0]) if overflow else count
+    tail, head = by_x[tail_start:], by_x[:tail_start]
+    orders = [
+        [(i, True) for i in reversed(by_x)],
+        [(i, False) for i in tail] + [(i, True) for i in reversed(head)],
+        [(i, False) for i in by_x],
+    ]
+    best: tuple[tuple[int, int, float], list[_Placement]] | None = None
+    for order in orders:
+        placements, crossings = _place_in_order(items, order, limits, metrics)
+        height = max(p.row + item.rows for p, item in zip(placements, items))
+        drift = sum(abs(p.left_in - item.anchor_in) for p, item in zip(placements, items))
+        score = (crossings, height, round(drift, 6))
+        if best is None or score < best[0]:
+            best = (score, placements)
+    assert best is not None
+    return best[1]
+
+
+# --------------------------------------------------------------------------- SVG output
+
+
+def _save_svg(figure: Figure, path: Path) -> None:
+    """Write the SVG with real text and no timestamps, so equal input gives equal bytes."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    import matplotlib
+
+    original = figure.canvas
+    buffer = io.BytesIO()
+    try:
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "briefing", "text.parse_math": False}):
+            canvas = FigureCanvasSVG(figure)
+            canvas.print_figure(
+                buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="none", edgecolor="none"
+            )
+    finally:
+        figure.set_canvas(original)
+    width_in, height_in = (float(v) for v in figure.get_size_inches())
+    _write_atomic(path, _with_mm_size(buffer.getvalue(), width_in, height_in))
+
+
+def _with_mm_size(svg: bytes, width_in: float, height_in: float) -> bytes:
+    """Give the root element its size in millimetres, the unit the page layout speaks."""
+    text = svg.decode("utf-8")
+    width = f'width="{width_in * MM_PER_INCH:.4f}mm"'
+    height = f'height="{height_in * MM_PER_INCH:.4f}mm"'
+    head, separator, rest = text.partition("<svg ")
+    tag_end = rest.index(">")
+    tag = re.sub(r'\bwidth="[^"]*"', width, rest[:tag_end], count=1)
+    tag = re.sub(r'\bheight="[^"]*"', height, tag, count=1)
+    return (head + separator + tag + rest[tag_end:]).encode("utf-8")

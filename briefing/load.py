@@ -1,0 +1,178 @@
+"""Briefing folder -> raw, located records: YAML trees whose every value knows its file:line:col."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Diagnostics, SourceLocation
+
+BRIEFING_FILE = "briefing.yaml"
+MAX_FILE_BYTES = 5_000_000
+"""Larger content files are refused: a briefing is text, and bounds keep a typo from eating memory."""
+
+
+class LocatedStr(str):
+    """A YAML scalar, always a string (the schema types it later), with its location."""
+
+    location: SourceLocation
+
+    def __new__(cls, value: str, location: SourceLocation) -> LocatedStr:
+        obj = super().__new__(cls, value)
+        obj.location = location
+        return obj
+
+
+class LocatedDict(dict[LocatedStr, Any]):
+    location: SourceLocation
+
+
+class LocatedList(list[Any]):
+    location: SourceLocation
+
+
+@dataclass
+class ContentFiles:
+    """What was read from one briefing folder, not yet validated."""
+
+    folder: Path
+    config: LocatedDict | None
+    texts: dict[Path, str] = field(default_factory=dict)
+    """Every text file read so far, by resolved path."""
+
+
+def load_content(folder: Path, report: Diagnostics) -> ContentFiles:
+    """Read ``briefing.yaml``; later reads go through ``read_text``/``read_yaml``."""
+    folder = folder.resolve()
+    path = folder / BRIEFING_FILE
+    files = ContentFiles(folder, None)
+    if not path.is_file():
+        report.error(SourceLocation(folder), f"no {BRIEFING_FILE} in this folder (run 'briefing new {folder}' to start one)")
+        return files
+    tree = read_yaml(files, path, SourceLocation(path), report)
+    if tree is not None and not isinstance(tree, LocatedDict):
+        report.error(_location_of(tree, path), f"{BRIEFING_FILE} must be a mapping of keys such as 'title:' and 'sections:'")
+    elif tree is not None:
+        files.config = tree
+    return files
+
+
+def resolve_inside(files: ContentFiles, value: LocatedStr, report: Diagnostics) -> Path | None:
+    """Resolve a path written in the content; refuse anything that leaves the briefing folder."""
+    if not value.strip():
+        report.error(value.location, "empty path")
+        return None
+    raw = Path(value)
+    if raw.is_absolute():
+        report.error(value.location, f"'{value}' is an absolute path; paths are relative to the briefing folder")
+        return None
+    resolved = (files.folder / raw).resolve()  # follows symlinks, so a link out is caught too
+    if not resolved.is_relative_to(files.folder):
+        report.error(value.location, f"'{value}' points outside the briefing folder")
+        return None
+    if not resolved.is_file():
+        report.error(value.location, f"file '{value}' not found")
+        return None
+    return resolved
+
+
+def read_text(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> str | None:
+    """Read a UTF-8 text file of bounded size, reporting problems at ``where``."""
+    if path in files.texts:
+        return files.texts[path]
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            report.error(where, f"'{path.name}' is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+            return None
+        data = path.read_bytes()
+    except OSError as error:
+        report.error(where, f"cannot read '{path.name}': {error.strerror}")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        report.error(SourceLocation(path, line, column), "not valid UTF-8 text (save the file as UTF-8)")
+        return None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    files.texts[path] = text
+    return text
+
+
+def read_yaml(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> Any:
+    """Parse YAML safely: strings only, no aliases, no duplicate keys; None on error."""
+    text = read_text(files, path, where, report)
+    if text is None:
+        return None
+    try:
+        node = yaml.compose(text, Loader=_StrictLoader)
+    except _AliasRefused as refused:
+        report.error(_mark_location(path, refused.mark), "YAML anchors and aliases are not allowed in briefing content")
+        return None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or "invalid YAML"
+        report.error(_mark_location(path, mark), f"invalid YAML: {problem}")
+        return None
+    if node is None:
+        report.error(SourceLocation(path, 1, 1), "the file is empty")
+        return None
+    return _convert(node, path, report)
+
+
+class _AliasRefused(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Compose nodes only; anchors and aliases are refused (no alias bombs, no surprises)."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _AliasRefused(event.start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def _mark_location(path: Path, mark: yaml.Mark | None) -> SourceLocation:
+    if mark is None:
+        return SourceLocation(path)
+    return SourceLocation(path, mark.line + 1, mark.column + 1)
+
+
+def _location_of(value: Any, path: Path) -> SourceLocation:
+    return getattr(value, "location", SourceLocation(path))
+
+
+def _convert(node: Node, path: Path, report: Diagnostics) -> Any:
+    """Turn a node tree into Located* values; scalars stay strings, typed by the schema."""
+    location = _mark_location(path, node.start_mark)
+    if isinstance(node, ScalarNode):
+        if node.tag == "tag:yaml.org,2002:null" and node.style is None and node.value in ("", "~", "null"):
+            return None
+        return LocatedStr(node.value, location)
+    if isinstance(node, SequenceNode):
+        items = LocatedList(_convert(child, path, report) for child in node.value)
+        items.location = location
+        return items
+    assert isinstance(node, MappingNode)
+    mapping = LocatedDict()
+    mapping.location = location
+    for key_node, value_node in node.value:
+        key = _convert(key_node, path, report)
+        if not isinstance(key, LocatedStr):
+            report.error(_mark_location(path, key_node.start_mark), "a key must be a plain word")
+            continue
+        if key in mapping:
+            first = next(k for k in mapping if k == key)
+            report.error(key.location, f"duplicate key '{key}' (first given at line {first.location.line})")
+            continue
+        mapping[key] = _convert(value_node, path, report)
+    return mapping

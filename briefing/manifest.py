@@ -1,0 +1,54 @@
+"""Briefing + outputs -> the manifest JSON: what went into each file and what came out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import BuildConfig
+from .model import Briefing
+
+if TYPE_CHECKING:
+    from .pipeline import Output
+
+TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py", "matplotlib", "pydyf")
+
+
+def make_manifest(briefing: Briefing, outputs: Sequence[Output], config: BuildConfig) -> bytes:
+    """The manifest as canonical JSON bytes (sorted keys, so equal builds give equal files)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    built = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    data = {
+        "briefing": briefing.slug,
+        "version": briefing.metadata.version,
+        "built": built.replace(microsecond=0).isoformat(),
+        "source_date_epoch": int(epoch) if epoch else None,
+        "inputs": [_file_entry(path, briefing.folder) for path in briefing.input_files],
+        "outputs": [
+            {**_file_entry(output.path, config.output_dir), "pages": output.pages} for output in outputs
+        ],
+        "tools": {"python": platform.python_version(), **{name: _version(name) for name in ("briefing", *TOOLS)}},
+    }
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _file_entry(path: Path, root: Path) -> dict[str, str]:
+    try:
+        name = str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        name = str(path)
+    return {"path": name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,667 @@
+"""Markdown sources -> parsed token streams, numbered outline, figures, tables and citation clusters.
+
+The syntax is CommonMark with tables and footnotes, plus Pandoc's heading ids, fenced divs,
+citations and cross-references, each added as a markdown-it rule (the plugin style of
+markdown-it-py). Parsing and numbering happen for the whole document before anything is
+rendered, because cross-references and citations need every target first.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import Markup
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .errors import Diagnostics, SourceLocation, did_you_mean
+from .model import Briefing, MarkdownSource, TimelineFigureSpec
+from .validate import ID_PATTERN, parse_partial_date
+
+CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
+CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
+_NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
+_CITE_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{CITATION_KEY})(?P<rest>.*)$", re.S)
+_LOCATOR_RE = re.compile(
+    r"^\s*(?P<label>p|pp|page|pages|ch|chap|chapter|sec|section|para|paras|fig|vol|no|n|nn|art|bk|l|ll)\.?\s+"
+    r"(?P<value>[\w\-–,\s]*?\w)(?P<suffix>(?:\s*[^\w\-–,\s].*)?)$",
+    re.S,
+)
+_TRAILING_ATTRS_RE = re.compile(r"\s*\{(?P<attrs>[^{}]*)\}\s*$")
+_TABLE_CAPTION_RE = re.compile(r"^(?:Table)?:\s+")
+
+
+@dataclass(frozen=True)
+class CitationItem:
+    key: str
+    location: SourceLocation
+    prefix: str = ""
+    locator_label: str | None = None
+    locator: str | None = None
+    suffix: str = ""
+    suppress_author: bool = False
+
+
+@dataclass
+class CitationCluster:
+    """One citation as written (``[@a, p. 4; @b]``); ``index`` is its order in the document."""
+
+    index: int
+    items: tuple[CitationItem, ...]
+    location: SourceLocation
+    narrative: bool = False
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    number: str | None
+    text: str
+    tokens: tuple[Token, ...]
+    """The inline tokens, so the contents can show emphasis as the heading does."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a cross-reference points to."""
+
+    id: str
+    kind: str
+    number: str
+
+    @property
+    def label(self) -> str:
+        return f"{CROSSREF_PREFIXES[self.kind]} {self.number}"
+
+
+@dataclass
+class Fragment:
+    """One Markdown source, parsed; rendered later when citations are resolved."""
+
+    source: MarkdownSource
+    tokens: list[Token]
+    env: dict[str, Any]
+    options: OptionsDict
+
+
+@dataclass(frozen=True)
+class ImageFigure:
+    id: str | None
+    path: str
+    location: SourceLocation
+
+
+@dataclass
+class ParsedDocument:
+    """Everything the Markdown stage learnt about the whole briefing."""
+
+    summary: Fragment | None
+    sections: list[Fragment]
+    event_summaries: list[Fragment | None]
+    event_citations: list[CitationCluster | None]
+    headings: list[Heading] = field(default_factory=list)
+    targets: dict[str, Target] = field(default_factory=dict)
+    timeline_figures: list[TimelineFigureSpec] = field(default_factory=list)
+    images: list[ImageFigure] = field(default_factory=list)
+    citations: list[CitationCluster] = field(default_factory=list)
+
+
+def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
+    """Parse every Markdown source in reading order, number it, and check cross-references."""
+    parser = _Parser(report)
+    summary = parser.parse(briefing.summary) if briefing.summary else None
+    sections = []
+    for section in briefing.sections:
+        fragment = parser.parse(section.source)
+        _check_starts_with_title(fragment, report)
+        sections.append(fragment)
+    event_summaries = [parser.parse(e.summary) if e.summary else None for e in briefing.timeline.events]
+    event_citations = []
+    for event in briefing.timeline.events:
+        items = tuple(CitationItem(s.key, s.location) for s in event.sources)
+        event_citations.append(parser.new_cluster(items, event.location) if items else None)
+    document = ParsedDocument(summary, sections, event_summaries, event_citations)
+    document.headings = parser.headings
+    document.targets = parser.targets
+    document.timeline_figures = parser.timeline_figures
+    document.images = parser.images
+    document.citations = parser.citations
+    for ref_id, location in parser.crossrefs:
+        if ref_id not in parser.targets:
+            known = [t for t in parser.targets if t.split("-")[0] == ref_id.split("-")[0]]
+            report.error(location, f"unknown cross-reference '@{ref_id}'{did_you_mean(ref_id, known)}")
+    return document
+
+
+def _check_starts_with_title(fragment: Fragment, report: Diagnostics) -> None:
+    first = fragment.tokens[0] if fragment.tokens else None
+    if first is None or first.type != "heading_open" or first.tag != "h1":
+        report.error(fragment.source.location, "a section file must start with a '# Title' heading")
+
+
+class _Parser:
+    """Holds the numbering state while the document's fragments are parsed in order."""
+
+    def __init__(self, report: Diagnostics) -> None:
+        self.report = report
+        self.headings: list[Heading] = []
+        self.targets: dict[str, Target] = {}
+        self.crossrefs: list[tuple[str, SourceLocation]] = []
+        self.timeline_figures: list[TimelineFigureSpec] = []
+        self.images: list[ImageFigure] = []
+        self.citations: list[CitationCluster] = []
+        self.section_numbers = [0, 0]
+        self.figure_count = 0
+        self.table_count = 0
+        self.md = _make_markdown()
+
+    def parse(self, source: MarkdownSource) -> Fragment:
+        env: dict[str, Any] = {"source": source, "report": self.report, "parser": self}
+        tokens = self.md.parse(source.text, env)
+        fragment = Fragment(source, _without_footnote_block(tokens, env), env, self.md.options)
+        self._number(fragment)
+        return fragment
+
+    def location(self, source: MarkdownSource, line: int | None, column: int | None = None) -> SourceLocation:
+        base = source.location
+        if line is None or base.line is None:
+            return base
+        return SourceLocation(base.path, base.line + line, column)
+
+    def new_cluster(self, items: tuple[CitationItem, ...], location: SourceLocation, narrative: bool = False) -> CitationCluster:
+        cluster = CitationCluster(len(self.citations), items, location, narrative)
+        self.citations.append(cluster)
+        return cluster
+
+    def add_target(self, target_id: str, kind: str, number: str, location: SourceLocation) -> None:
+        if target_id in self.targets:
+            self.report.error(location, f"duplicate id '{target_id}'")
+            return
+        self.targets[target_id] = Target(target_id, kind, number)
+
+    def _number(self, fragment: Fragment) -> None:
+        """Number headings, figures and tables in reading order, as the reader meets them."""
+        tokens = fragment.tokens
+        for index, token in enumerate(tokens):
+            location = self.location(fragment.source, token.map[0] if token.map else None, 1)
+            if token.type == "heading_open":
+                self._number_heading(token, tokens[index + 1], location)
+            elif token.type == "timeline_open":
+                self.figure_count += 1
+                token.meta["number"] = str(self.figure_count)
+                spec = token.meta["spec"]
+                self.timeline_figures.append(spec)
+                self.add_target(spec.id, "fig", str(self.figure_count), location)
+            elif token.type == "image_figure_open":
+                self.figure_count += 1
+                token.meta["number"] = str(self.figure_count)
+                if token.attrGet("id"):
+                    self.add_target(str(token.attrGet("id")), "fig", str(self.figure_count), location)
+            elif token.type == "table_open" and "caption" in token.meta:
+                self.table_count += 1
+                token.meta["number"] = str(self.table_count)
+                if token.attrGet("id"):
+                    self.add_target(str(token.attrGet("id")), "tbl", str(self.table_count), location)
+
+    def _number_heading(self, token: Token, inline: Token, location: SourceLocation) -> None:
+        level = int(token.tag[1])
+        heading_id = str(token.attrGet("id") or "")
+        number = None
+        if level <= 2 and "unnumbered" not in str(token.attrGet("class") or ""):
+            self.section_numbers[level - 1] += 1
+            if level == 1:
+                self.section_numbers[1] = 0
+            number = ".".join(str(n) for n in self.section_numbers[:level])
+            token.meta["number"] = number
+        if not heading_id:
+            heading_id = self._unique_slug(inline.content)
+            token.attrSet("id", heading_id)
+        self.add_target(heading_id, "sec", number or "", location)
+        text = "".join(child.content for child in inline.children or [] if child.type in ("text", "code_inline"))
+        self.headings.append(Heading(level, heading_id, number, text, tuple(inline.children or [])))
+
+    def _unique_slug(self, text: str) -> str:
+        base = "sec-" + (re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section")
+        slug, counter = base, 1
+        while slug in self.targets:
+            counter += 1
+            slug = f"{base}-{counter}"
+        return slug
+
+
+def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[Token]:
+    """Move footnote bodies into ``env`` so each renders where it is called (CSS float: footnote)."""
+    bodies: dict[int, list[Token]] = {}
+    kept: list[Token] = []
+    current: list[Token] | None = None
+    for token in tokens:
+        if token.type == "footnote_open":
+            current = bodies.setdefault(token.meta["id"], [])
+        elif token.type == "footnote_close":
+            current = None
+        elif token.type in ("footnote_block_open", "footnote_block_close", "footnote_anchor"):
+            continue
+        elif current is not None:
+            current.append(token)
+        else:
+            kept.append(token)
+    env["footnote_bodies"] = bodies
+    return kept
+
+
+# -- markdown-it set-up and rules ------------------------------------------------------------
+
+
+def _make_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["table", "replacements", "smartquotes"])
+    md.use(footnote_plugin).use(attrs_plugin)
+    md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
+    md.core.ruler.after("block", "heading_attributes", _heading_attributes)
+    md.core.ruler.after("heading_attributes", "table_captions", _table_captions)
+    md.core.ruler.at("inline", _inline_with_lines)
+    md.core.ruler.after("inline", "image_figures", _image_figures)
+    md.inline.ruler.before("link", "citation", _bracketed_citation)
+    md.inline.ruler.before("text", "narrative_citation", _narrative_citation)
+    return md
+
+
+def _parse_attributes(text: str) -> tuple[str | None, list[str], dict[str, str]]:
+    """Pandoc attributes ``#id .class key="value"`` -> (id, classes, key/values)."""
+    ident, classes, pairs = None, [], {}
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    for word in words:
+        if word.startswith("#"):
+            ident = word[1:]
+        elif word.startswith("."):
+            classes.append(word[1:])
+        elif "=" in word:
+            key, value = word.split("=", 1)
+            pairs[key] = value
+        else:
+            classes.append(word)
+    return ident, classes, pairs
+
+
+def _heading_attributes(state: StateCore) -> None:
+    """``## Title {#sec-x .unnumbered}``: strip the braces into attributes."""
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[index + 1]
+        match = _TRAILING_ATTRS_RE.search(inline.content)
+        if not match:
+            continue
+        inline.content = inline.content[: match.start()]
+        ident, classes, _ = _parse_attributes(match["attrs"])
+        if ident:
+            _check_id(state.env, ident, token)
+            token.attrSet("id", ident)
+        if classes:
+            token.attrSet("class", " ".join(classes))
+
+
+def _check_id(env: EnvType, ident: str, token: Token) -> None:
+    if not ID_PATTERN.match(ident):
+        parser: _Parser = env["parser"]
+        location = parser.location(env["source"], token.map[0] if token.map else None, 1)
+        parser.report.error(location, f"'{ident}' is not a valid id (letters, digits and hyphens)")
+
+
+def _table_captions(state: StateCore) -> None:
+    """A paragraph ``Table: Caption {#tbl-x}`` right after a table becomes its caption."""
+    tokens = state.tokens
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "table_close" and index + 3 < len(tokens) and tokens[index + 1].type == "paragraph_open":
+            inline = tokens[index + 2]
+            if _TABLE_CAPTION_RE.match(inline.content):
+                table_open = _matching_open(tokens, index)
+                caption = _TABLE_CAPTION_RE.sub("", inline.content, count=1)
+                if match := _TRAILING_ATTRS_RE.search(caption):
+                    caption = caption[: match.start()]
+                    ident, _, _ = _parse_attributes(match["attrs"])
+                    if ident:
+                        _check_id(state.env, ident, tokens[index + 1])
+                        table_open.attrSet("id", ident)
+                inline.content = caption
+                table_open.meta["caption"] = inline
+                del tokens[index + 1: index + 4]
+        index += 1
+
+
+def _matching_open(tokens: list[Token], close_index: int) -> Token:
+    depth = 0
+    for index in range(close_index, -1, -1):
+        depth += tokens[index].nesting
+        if depth == 0:
+            return tokens[index]
+    raise AssertionError("unbalanced tokens")
+
+
+def _inline_with_lines(state: StateCore) -> None:
+    """markdown-it's inline step, telling inline rules the line they are on (for locations)."""
+    for token in state.tokens:
+        if token.type == "inline":
+            state.env["line"] = token.map[0] if token.map else None
+            token.children = []
+            state.md.inline.parse(token.content, state.md, state.env, token.children)
+    for inline in (t.meta["caption"] for t in state.tokens if "caption" in t.meta):
+        if not inline.children:
+            inline.children = []
+            state.md.inline.parse(inline.content, state.md, state.env, inline.children)
+
+
+def _image_figures(state: StateCore) -> None:
+    """A paragraph holding only an image becomes a numbered figure with its alt text as caption."""
+    tokens = state.tokens
+    parser: _Parser = state.env["parser"]
+    for index, token in enumerate(tokens):
+        if token.type != "paragraph_open":
+            continue
+        inline = tokens[index + 1]
+        children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+        for child in inline.children or []:
+            if child.type == "image":
+                location = parser.location(state.env["source"], inline.map[0] if inline.map else None, 1)
+                parser.images.append(ImageFigure(child.attrGet("id"), str(child.attrGet("src")), location))  # type: ignore[arg-type]
+        if len(children) == 1 and children[0].type == "image":
+            image = children[0]
+            token.type, tokens[index + 2].type = "image_figure_open", "image_figure_close"
+            if image.attrGet("id"):
+                token.attrSet("id", str(image.attrGet("id")))
+                del image.attrs["id"]
+            token.meta["image"] = image
+
+
+def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """Pandoc fenced divs: ``::: {#fig-x .timeline from="2015"}`` ... ``:::``."""
+    start = state.bMarks[start_line] + state.tShift[start_line]
+    line_text = state.src[start: state.eMarks[start_line]]
+    opening = re.match(r"^(:{3,})\s*(?:\{(?P<attrs>[^}]*)\}|(?P<word>[\w\-]+))?\s*:*\s*$", line_text)
+    if not opening or not (opening["attrs"] or opening["word"]):
+        return False
+    if silent:
+        return True
+    depth, line = 1, start_line + 1
+    while line < end_line:
+        text = state.src[state.bMarks[line] + state.tShift[line]: state.eMarks[line]]
+        if re.match(r"^:{3,}\s*(\{[^}]*\}|[\w\-]+)", text):
+            depth += 1
+        elif re.match(r"^:{3,}\s*$", text):
+            depth -= 1
+            if depth == 0:
+                break
+        line += 1
+    ident, classes, pairs = _parse_attributes(opening["attrs"] or "." + opening["word"])
+    kind = "timeline" if "timeline" in classes else "div"
+    open_token = state.push(f"{kind}_open", "figure" if kind == "timeline" else "div", 1)
+    open_token.map = [start_line, line]
+    if ident:
+        open_token.attrSet("id", ident)
+    if classes:
+        open_token.attrSet("class", " ".join(classes))
+    if kind == "timeline":
+        open_token.meta["spec"] = _timeline_spec(state, start_line, ident, pairs)
+    old_parent, old_max = state.parentType, state.lineMax
+    state.parentType = "blockquote"  # keeps lazy paragraph continuation from eating the fence
+    state.lineMax = line
+    state.md.block.tokenize(state, start_line + 1, line)
+    state.parentType, state.lineMax = old_parent, old_max
+    state.push(f"{kind}_close", "figure" if kind == "timeline" else "div", -1)
+    if line >= end_line:
+        parser: _Parser = state.env["parser"]
+        parser.report.error(parser.location(state.env["source"], start_line, 1), "fenced div is never closed (add a ':::' line)")
+    state.line = min(line + 1, end_line)
+    return True
+
+
+def _timeline_spec(state: StateBlock, line: int, ident: str | None, pairs: dict[str, str]) -> TimelineFigureSpec:
+    parser: _Parser = state.env["parser"]
+    location = parser.location(state.env["source"], line, 1)
+    for key in pairs:
+        if key not in ("from", "to", "tags"):
+            parser.report.error(location, f"unknown timeline option '{key}'{did_you_mean(key, ['from', 'to', 'tags'])}")
+    if not ident or not ident.startswith("fig-"):
+        parser.report.error(location, "a timeline figure needs an id starting with 'fig-', e.g. {#fig-timeline .timeline}")
+        ident = ident or f"fig-timeline-{len(parser.timeline_figures) + 1}"
+    dates = {}
+    for key in ("from", "to"):
+        if key in pairs:
+            dates[key] = parse_partial_date(pairs[key])
+            if dates[key] is None:
+                parser.report.error(location, f"timeline '{ident}': {key}='{pairs[key]}' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    return TimelineFigureSpec(ident, location, dates.get("from"), dates.get("to"), tuple(pairs.get("tags", "").split()))
+
+
+def _inline_location(state: StateInline, position: int) -> SourceLocation:
+    parser: _Parser = state.env["parser"]
+    source: MarkdownSource = state.env["source"]
+    before = state.src[:position]
+    line_offset = before.count("\n")
+    column = position - (before.rfind("\n") + 1) + 1
+    block_line = state.env.get("line")
+    return parser.location(source, None if block_line is None else block_line + line_offset, column)
+
+
+def _bracketed_citation(state: StateInline, silent: bool) -> bool:
+    """``[@a, p. 4; see @b]``, ``[-@a]``; also ``[@sec-x]`` for cross-references."""
+    if state.src[state.pos] != "[" or "@" not in state.src[state.pos: state.pos + 200]:
+        return False
+    end = state.md.helpers.parseLinkLabel(state, state.pos, False)
+    if end < 0 or state.src[end + 1: end + 2] in ("(", "["):
+        return False  # a link, not a citation
+    body = state.src[state.pos + 1: end]
+    parts = [p for p in body.split(";")]
+    matches = [_CITE_ITEM_RE.match(p) for p in parts]
+    if not all(matches):
+        return False
+    if silent:
+        state.pos = end + 1
+        return True
+    parser: _Parser = state.env["parser"]
+    offset = state.pos + 1
+    items = []
+    for part, match in zip(parts, matches, strict=True):
+        assert match is not None
+        location = _inline_location(state, offset + match.start("key") - 1)
+        offset += len(part) + 1
+        key = match["key"]
+        if _is_crossref(key):
+            _push_crossref(state, key, location)
+            continue
+        items.append(_citation_item(match, location))
+    if items:
+        token = state.push("citation", "", 0)
+        token.meta["cluster"] = parser.new_cluster(tuple(items), items[0].location)
+    state.pos = end + 1
+    return True
+
+
+def _citation_item(match: re.Match[str], location: SourceLocation) -> CitationItem:
+    rest = match["rest"].strip()
+    rest = rest[1:].strip() if rest.startswith(",") else rest
+    locator_match = _LOCATOR_RE.match(rest)
+    label = value = None
+    suffix = rest
+    if locator_match:
+        label, value = locator_match["label"], locator_match["value"].strip()
+        suffix = locator_match["suffix"].strip().lstrip(",").strip()
+    return CitationItem(
+        key=match["key"],
+        location=location,
+        prefix=match["prefix"].strip(),
+        locator_label=label,
+        locator=value,
+        suffix=suffix,
+        suppress_author=bool(match["suppress"]),
+    )
+
+
+def _narrative_citation(state: StateInline, silent: bool) -> bool:
+    """``@key`` in running text: a narrative citation, or a cross-reference for sec-/fig-/tbl-."""
+    char = state.src[state.pos]
+    if char not in "@-":
+        return False
+    if state.pos > 0 and (state.src[state.pos - 1].isalnum() or state.src[state.pos - 1] in "@."):
+        return False  # an e-mail address, not a citation
+    match = _NARRATIVE_RE.match(state.src, state.pos)
+    if not match or (char == "-" and not match[1]):
+        return False
+    key = match[2].rstrip(".:")
+    if silent:
+        state.pos += len(match[1]) + 1 + len(key)
+        return True
+    location = _inline_location(state, state.pos)
+    if _is_crossref(key):
+        _push_crossref(state, key, location)
+    else:
+        parser: _Parser = state.env["parser"]
+        item = CitationItem(key, location, suppress_author=bool(match[1]))
+        token = state.push("citation", "", 0)
+        token.meta["cluster"] = parser.new_cluster((item,), location, narrative=not match[1])
+    state.pos += len(match[1]) + 1 + len(key)
+    return True
+
+
+def _is_crossref(key: str) -> bool:
+    return key.split("-")[0] in CROSSREF_PREFIXES and "-" in key
+
+
+def _push_crossref(state: StateInline, key: str, location: SourceLocation) -> None:
+    parser: _Parser = state.env["parser"]
+    parser.crossrefs.append((key, location))
+    token = state.push("crossref", "", 0)
+    token.meta["id"] = key
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What rendering needs from later stages; presentation comes from template partials."""
+
+    citations: Sequence[Any]
+    """The rendered citation of each cluster, by ``CitationCluster.index``."""
+    targets: dict[str, Target]
+    partial: Callable[..., str]
+    """Renders ``templates/partials/NAME.html`` with keyword arguments."""
+
+
+_RENDERED_HTML = ("caption", "body")
+"""Partial arguments that hold HTML produced by this renderer, hence already escaped."""
+
+
+class BriefingRenderer(RendererHTML):
+    """markdown-it's HTML renderer plus our tokens; figures go through template partials."""
+
+    def __init__(self, context: RenderContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def partial(self, name: str, **values: Any) -> str:
+        """Render a template partial; HTML we rendered is passed as Markup (markdown-it escaped it)."""
+        marked = {key: Markup(value) if key in _RENDERED_HTML else value for key, value in values.items()}
+        return str(self.context.partial(name, **marked))
+
+    def citation(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        cluster: CitationCluster = tokens[idx].meta["cluster"]
+        return self.partial("citation", citation=self.context.citations[cluster.index])
+
+    def crossref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        target = self.context.targets.get(tokens[idx].meta["id"])
+        if target is None:
+            return self.partial("crossref", target=None, id=tokens[idx].meta["id"])
+        return self.partial("crossref", target=target, id=target.id)
+
+    def footnote_ref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        body = env["footnote_bodies"].get(tokens[idx].meta["id"], [])
+        inner = " ".join(self.renderInline(t.children or [], options, env) for t in body if t.type == "inline")
+        return self.partial("footnote", body=inner)
+
+    def heading_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        number = token.meta.get("number")
+        opening = self.renderToken(tokens, idx, options, env)
+        return opening + (self.partial("heading_number", number=number) if number else "")
+
+    def timeline_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # The figure is rendered whole by its partial; its body is the caption.
+        close = _matching_close(tokens, idx)
+        body = [t for t in tokens[idx + 1: close] if t.type not in ("paragraph_open", "paragraph_close")]
+        caption = self.render(body, options, env)
+        spec: TimelineFigureSpec = tokens[idx].meta["spec"]
+        env["skip_until"] = close
+        return self.partial("timeline_figure", spec=spec, number=tokens[idx].meta["number"], caption=caption)
+
+    def image_figure_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        image: Token = tokens[idx].meta["image"]
+        caption = self.renderInline(image.children or [], options, env)
+        env["skip_until"] = idx + 2
+        return self.partial(
+            "image_figure",
+            id=tokens[idx].attrGet("id"),
+            number=tokens[idx].meta["number"],
+            src=image.attrGet("src"),
+            alt=image.content,
+            caption=caption,
+        )
+
+    def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        opening = self.renderToken(tokens, idx, options, env)
+        if "caption" not in token.meta:
+            return opening
+        caption = self.renderInline(token.meta["caption"].children or [], options, env)
+        return opening + self.partial("table_caption", number=token.meta["number"], caption=caption)
+
+    def render(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        parts = []
+        skip_until = -1
+        for index, token in enumerate(tokens):
+            if index <= skip_until:
+                continue
+            if token.type == "inline":
+                parts.append(self.renderInline(token.children or [], options, env))
+            elif token.type in self.rules:
+                parts.append(self.rules[token.type](tokens, index, options, env))
+            else:
+                parts.append(self.renderToken(tokens, index, options, env))
+            skip_until = env.pop("skip_until", -1)
+        return "".join(parts)
+
+
+def _matching_close(tokens: Sequence[Token], open_index: int) -> int:
+    depth = 0
+    for index in range(open_index, len(tokens)):
+        depth += tokens[index].nesting
+        if depth == 0:
+            return index
+    return len(tokens) - 1
+
+
+def render_fragment(fragment: Fragment, context: RenderContext) -> str:
+    """Render one parsed fragment to HTML, citations and cross-references resolved."""
+    renderer = BriefingRenderer(context)
+    if fragment.source.inline:
+        tokens = [t for t in fragment.tokens if t.type not in ("paragraph_open", "paragraph_close")]
+        return renderer.render(tokens, fragment.options, fragment.env).strip()
+    return renderer.render(fragment.tokens, fragment.options, fragment.env)

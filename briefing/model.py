@@ -1,0 +1,213 @@
+"""The vocabulary shared between stages: plain dataclasses, no behaviour beyond small helpers."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .errors import SourceLocation
+
+
+class Precision(Enum):
+    YEAR = "year"
+    MONTH = "month"
+    DAY = "day"
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day, as historians write them."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @property
+    def precision(self) -> Precision:
+        if self.day is not None:
+            return Precision.DAY
+        return Precision.MONTH if self.month is not None else Precision.YEAR
+
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def last_day(self) -> dt.date:
+        """The last day the date covers: '1984' runs to 31 December 1984."""
+        if self.day is not None:
+            return self.first_day()
+        month = self.month or 12
+        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    def iso(self) -> str:
+        parts = [f"{self.year:04d}", *(f"{n:02d}" for n in (self.month, self.day) if n)]
+        return "-".join(parts)
+
+    def display(self) -> str:
+        """Spell the date as a reader expects: '19 August 1953', 'August 1953', '1953'."""
+        if self.month is None:
+            return str(self.year)
+        month = calendar.month_name[self.month]
+        return f"{self.day} {month} {self.year}" if self.day else f"{month} {self.year}"
+
+
+class Paper(Enum):
+    A4 = "a4"
+    LETTER = "letter"
+
+
+@dataclass(frozen=True)
+class MarkdownSource:
+    """Markdown text and where its first line sits, so messages point into the right file."""
+
+    text: str
+    location: SourceLocation
+    inline: bool = False
+    """True for one-paragraph fields (event summaries) rendered without a <p>."""
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What ``briefing.yaml`` says about the document as a whole."""
+
+    title: str
+    date: dt.date
+    subtitle: str | None = None
+    version: str | None = None
+    authors: tuple[Author, ...] = ()
+    organization: str | None = None
+    classification: str | None = None
+    language: str = "en"
+    paper: Paper = Paper.A4
+    citation_style: str = "chicago-author-date"
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    path: Path
+    source: MarkdownSource
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CitationKey:
+    """A citation key written in YAML, kept with its location for error messages."""
+
+    key: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    title: str
+    date: PartialDate
+    location: SourceLocation
+    id: str | None = None
+    end: PartialDate | None = None
+    label: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    summary: MarkdownSource | None = None
+    sources: tuple[CitationKey, ...] = ()
+
+    @property
+    def short_label(self) -> str:
+        return self.label or self.title
+
+    @property
+    def name(self) -> str:
+        """How messages refer to the event."""
+        return self.id or self.title
+
+
+@dataclass(frozen=True)
+class Timeline:
+    path: Path | None = None
+    categories: tuple[Category, ...] = ()
+    events: tuple[TimelineEvent, ...] = ()
+
+    def category_label(self, key: str | None) -> str:
+        for category in self.categories:
+            if category.key == key:
+                return category.label
+        return key or "Other"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One bibliography entry as a CSL-JSON item, with where it was defined."""
+
+    key: str
+    csl: dict[str, Any]
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """A validated briefing folder: everything later stages need, nothing raw."""
+
+    slug: str
+    folder: Path
+    metadata: Metadata
+    summary: MarkdownSource | None
+    sections: tuple[Section, ...]
+    timeline: Timeline = field(default_factory=Timeline)
+    references: tuple[Reference, ...] = ()
+    references_path: Path | None = None
+    input_files: tuple[Path, ...] = ()
+    """Every file the build read from the briefing folder (for the manifest and the cache)."""
+
+
+@dataclass(frozen=True)
+class TimelineFigureSpec:
+    """A ``.timeline`` fenced div: which events to draw, as the author filtered them."""
+
+    id: str
+    location: SourceLocation
+    date_from: PartialDate | None = None
+    date_to: PartialDate | None = None
+    tags: tuple[str, ...] = ()
+
+    def selects(self, event: TimelineEvent) -> bool:
+        """Events overlapping [from, to] with any of the tags (all events when no tags)."""
+        end = event.end or event.date
+        if self.date_from and end.last_day() < self.date_from.first_day():
+            return False
+        if self.date_to and event.date.first_day() > self.date_to.last_day():
+            return False
+        return not self.tags or any(tag in event.tags for tag in self.tags)
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    """What the page decides about a figure: its width and the fonts to draw with."""
+
+    width_mm: float
+    font_dir: Path
+    font_size_pt: float = 8.0
+    sans_family: str = "Noto Sans"
+
+
+@dataclass(frozen=True)
+class DrawnFigure:
+    id: str
+    svg_path: Path
+    alt_text: str
+    width_mm: float
+    height_mm: float
+    event_count: int

@@ -1,0 +1,442 @@
+"""Raw located records -> a typed ``model.Briefing``, every problem collected with its location."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import bibtex
+from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
+from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, read_text, read_yaml, resolve_inside
+from .model import (
+    Author,
+    Briefing,
+    Category,
+    CitationKey,
+    MarkdownSource,
+    Metadata,
+    Paper,
+    PartialDate,
+    Reference,
+    Section,
+    Timeline,
+    TimelineEvent,
+)
+
+BRIEFING_KEYS = (
+    "title", "subtitle", "date", "version", "authors", "organization", "classification",
+    "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
+    "keywords",
+)
+REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
+EVENT_KEYS = ("id", "date", "end", "title", "label", "category", "tags", "summary", "sources")
+TIMELINE_KEYS = ("categories", "events")
+REFERENCE_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.\-]*$")
+LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+PARTIAL_DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATE_HINT = "use YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | None:
+    """Check ``briefing.yaml`` and every file it names; None when nothing usable was found."""
+    config = files.config
+    if config is None:
+        return None
+    _check_keys(config, BRIEFING_KEYS, REQUIRED_BRIEFING_KEYS, "briefing.yaml", report)
+    metadata = _metadata(config, report)
+    summary = _markdown_field(config, "summary", report)
+    sections = _sections(files, config.get(LocatedStr("sections", config.location)), report)
+    timeline = _timeline(files, config.get("timeline"), report)
+    references, references_path = _references(files, config.get("references"), report)
+    if metadata is None:
+        return None
+    return Briefing(
+        slug=files.folder.name,
+        folder=files.folder,
+        metadata=metadata,
+        summary=summary,
+        sections=tuple(sections),
+        timeline=timeline,
+        references=tuple(references),
+        references_path=references_path,
+        input_files=tuple(sorted(files.texts)),
+    )
+
+
+# -- briefing.yaml ---------------------------------------------------------------------------
+
+
+def _check_keys(
+    mapping: LocatedDict, known: tuple[str, ...], required: tuple[str, ...], what: str, report: Diagnostics
+) -> None:
+    for key in mapping:
+        if key not in known:
+            report.error(key.location, f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
+    for key in required:
+        if key not in mapping:
+            report.error(mapping.location, f"{what}: missing required key '{key}'")
+
+
+def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
+    title = _string(config, "title", report)
+    date = _iso_date(config.get("date"), report)
+    paper = _choice(config, "paper", [p.value for p in Paper], report)
+    language = _string(config, "language", report) or "en"
+    if "language" in config and not LANGUAGE_PATTERN.match(language):
+        report.error(config["language"].location, f"language '{language}' is not a BCP 47 tag such as 'en' or 'en-GB'")
+    if title is None or date is None:
+        return None
+    return Metadata(
+        title=title,
+        date=date,
+        subtitle=_string(config, "subtitle", report),
+        version=_string(config, "version", report),
+        authors=_authors(config.get("authors"), report),
+        organization=_string(config, "organization", report),
+        classification=_string(config, "classification", report),
+        language=language,
+        paper=Paper(paper) if paper else Paper.A4,
+        citation_style=_string(config, "citation-style", report) or "chicago-author-date",
+        keywords=tuple(_string_list(config.get("keywords"), "keywords", report)),
+    )
+
+
+def _string(mapping: LocatedDict, key: str, report: Diagnostics) -> str | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, f"'{key}' must be text, found a {_kind(value)}")
+        return None
+    if not value.strip():
+        report.error(value.location, f"'{key}' is empty")
+        return None
+    return str(value).strip()
+
+
+def _choice(mapping: LocatedDict, key: str, allowed: list[str], report: Diagnostics) -> str | None:
+    value = _string(mapping, key, report)
+    if value is not None and value.lower() not in allowed:
+        report.error(
+            mapping[key].location,
+            f"'{key}' must be one of {expected_one_of(allowed)}, found '{value}'{did_you_mean(value.lower(), allowed)}",
+        )
+        return None
+    return value.lower() if value else None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, LocatedDict):
+        return "mapping"
+    return "list" if isinstance(value, LocatedList) else "text"
+
+
+def _iso_date(value: Any, report: Diagnostics) -> dt.date | None:
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, "'date' must be a date YYYY-MM-DD")
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        report.error(value.location, f"'date': '{value}' is not a date (use YYYY-MM-DD)")
+        return None
+
+
+def _authors(value: Any, report: Diagnostics) -> tuple[Author, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, LocatedStr):
+        return (Author(str(value)),)
+    if not isinstance(value, LocatedList):
+        report.error(value.location, "'authors' must be a list of names or of {name, affiliation}")
+        return ()
+    authors = []
+    for item in value:
+        if isinstance(item, LocatedStr):
+            authors.append(Author(str(item)))
+        elif isinstance(item, LocatedDict):
+            _check_keys(item, ("name", "affiliation"), ("name",), "author", report)
+            name = _string(item, "name", report)
+            if name:
+                authors.append(Author(name, _string(item, "affiliation", report)))
+        else:
+            report.error(item.location, "an author is a name or {name, affiliation}")
+    return tuple(authors)
+
+
+def _string_list(value: Any, what: str, report: Diagnostics) -> list[LocatedStr]:
+    """A list of strings; a single string is accepted as a list of one."""
+    if value is None:
+        return []
+    if isinstance(value, LocatedStr):
+        return [value]
+    if not isinstance(value, LocatedList) or not all(isinstance(v, LocatedStr) for v in value):
+        report.error(value.location, f"'{what}' must be a list of text values")
+        return []
+    return list(value)
+
+
+def _markdown_field(mapping: LocatedDict, key: str, report: Diagnostics, inline: bool = False) -> MarkdownSource | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, f"'{key}' must be Markdown text, found a {_kind(value)}")
+        return None
+    location = value.location
+    if location.line is not None and value.location.column is not None:
+        # A block scalar (| or >) starts on the line after its indicator.
+        text_starts_below = "\n" in value.rstrip("\n") or value.endswith("\n")
+        if text_starts_below:
+            location = SourceLocation(location.path, location.line + 1, 1)
+    return MarkdownSource(str(value), location, inline=inline)
+
+
+def _sections(files: ContentFiles, value: Any, report: Diagnostics) -> list[Section]:
+    sections = []
+    for item in _string_list(value, "sections", report):
+        path = resolve_inside(files, item, report)
+        if path is None:
+            continue
+        if path.suffix.lower() not in (".md", ".markdown"):
+            report.error(item.location, f"section '{item}' is not a Markdown file (.md)")
+            continue
+        text = read_text(files, path, item.location, report)
+        if text is not None:
+            sections.append(Section(path, MarkdownSource(text, SourceLocation(path, 1, 1))))
+    if value is not None and not sections and not report.errors:
+        report.error(value.location, "'sections' lists no Markdown file")
+    return sections
+
+
+# -- timeline.yaml ---------------------------------------------------------------------------
+
+
+def _timeline(files: ContentFiles, value: Any, report: Diagnostics) -> Timeline:
+    if value is None:
+        return Timeline()
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, "'timeline' must be the path of a YAML file")
+        return Timeline()
+    path = resolve_inside(files, value, report)
+    if path is None:
+        return Timeline()
+    tree = read_yaml(files, path, value.location, report)
+    if tree is None:
+        return Timeline(path)
+    if not isinstance(tree, LocatedDict):
+        report.error(tree.location, "a timeline is a mapping with 'events:' (and optional 'categories:')")
+        return Timeline(path)
+    _check_keys(tree, TIMELINE_KEYS, ("events",), path.name, report)
+    categories = _categories(tree.get("categories"), report)
+    events = _events(tree.get("events"), categories, report)
+    return Timeline(path, tuple(categories), tuple(events))
+
+
+def _categories(value: Any, report: Diagnostics) -> list[Category]:
+    if value is None:
+        return []
+    if not isinstance(value, LocatedDict):
+        report.error(value.location, "'categories' must map a key to a label, e.g. 'conflict: Military and security'")
+        return []
+    categories = []
+    for key, label in value.items():
+        if not isinstance(label, LocatedStr):
+            report.error(key.location, f"category '{key}': the label must be text")
+            continue
+        categories.append(Category(str(key), str(label)))
+    return categories
+
+
+def _events(value: Any, categories: list[Category], report: Diagnostics) -> list[TimelineEvent]:
+    if value is None:
+        return []
+    if not isinstance(value, LocatedList):
+        report.error(value.location, "'events' must be a list of events, each starting with '- '")
+        return []
+    events: list[TimelineEvent] = []
+    seen_ids: dict[str, SourceLocation] = {}
+    category_keys = [c.key for c in categories]
+    for item in value:
+        if not isinstance(item, LocatedDict):
+            report.error(item.location, "an event is a mapping with at least 'date' and 'title'")
+            continue
+        event = _event(item, category_keys, report)
+        if event is None:
+            continue
+        if event.id:
+            if event.id in seen_ids:
+                report.error(item["id"].location, f"duplicate event id '{event.id}' (first used at line {seen_ids[event.id].line})")
+            seen_ids.setdefault(event.id, item["id"].location)
+        events.append(event)
+    return events
+
+
+def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> TimelineEvent | None:
+    errors_before = len(report.errors)
+    name = item.get("id") or item.get("title") or f"at line {item.location.line}"
+    _check_keys(item, EVENT_KEYS, ("date", "title"), f"event '{name}'", report)
+    event_id = _string(item, "id", report)
+    if event_id and not ID_PATTERN.match(event_id):
+        report.error(item["id"].location, f"event id '{event_id}' must be letters, digits and hyphens")
+    date = _partial_date(item.get("date"), f"event '{name}'", report)
+    end = _partial_date(item.get("end"), f"event '{name}'", report)
+    if date and end and end.last_day() < date.first_day():
+        report.error(item["end"].location, f"event '{name}': ends ({end.iso()}) before it starts ({date.iso()})")
+    category = _string(item, "category", report)
+    if category and category_keys and category not in category_keys:
+        report.error(
+            item["category"].location,
+            f"event '{name}': unknown category '{category}'{did_you_mean(category, category_keys)}"
+            f" (known: {', '.join(category_keys)})",
+        )
+    title = _string(item, "title", report)
+    sources = tuple(CitationKey(str(s), s.location) for s in _string_list(item.get("sources"), "sources", report))
+    if title is None or date is None or len(report.errors) > errors_before:
+        return None
+    return TimelineEvent(
+        title=title,
+        date=date,
+        location=item.location,
+        id=event_id,
+        end=end,
+        label=_string(item, "label", report),
+        category=category,
+        tags=tuple(str(t) for t in _string_list(item.get("tags"), "tags", report)),
+        summary=_markdown_field(item, "summary", report, inline=True),
+        sources=sources,
+    )
+
+
+def parse_partial_date(text: str) -> PartialDate | None:
+    """'1979', '1979-11' or '1979-11-04' -> PartialDate; None when not a real date."""
+    match = PARTIAL_DATE_PATTERN.match(text.strip())
+    if not match:
+        return None
+    year, month, day = (int(g) if g else None for g in match.groups())
+    assert year is not None
+    try:
+        dt.date(year, month or 1, day or 1)
+    except ValueError:
+        return None
+    return PartialDate(year, month, day)
+
+
+def _partial_date(value: Any, owner: str, report: Diagnostics) -> PartialDate | None:
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, f"{owner}: a date must be text ({DATE_HINT})")
+        return None
+    date = parse_partial_date(value)
+    if date is None:
+        report.error(value.location, f"{owner}: '{value}' is not a date ({DATE_HINT})")
+    return date
+
+
+# -- references ------------------------------------------------------------------------------
+
+
+def _references(files: ContentFiles, value: Any, report: Diagnostics) -> tuple[list[Reference], Path | None]:
+    if value is None:
+        return [], None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, "'references' must be the path of a .bib, .json or .yaml file")
+        return [], None
+    path = resolve_inside(files, value, report)
+    if path is None:
+        return [], None
+    suffix = path.suffix.lower()
+    if suffix not in REFERENCE_SUFFIXES:
+        report.error(value.location, f"references '{value}': expected a .bib, .json or .yaml file")
+        return [], path
+    readers: dict[str, Callable[[ContentFiles, Path, SourceLocation, Diagnostics], list[Reference]]] = {
+        ".bib": _bibtex_references,
+        ".json": _csl_json_references,
+        ".yaml": _csl_yaml_references,
+        ".yml": _csl_yaml_references,
+    }
+    references = readers[suffix](files, path, value.location, report)
+    seen: dict[str, Reference] = {}
+    for reference in references:
+        if reference.key in seen:
+            report.error(
+                reference.location,
+                f"duplicate reference key '{reference.key}' (first defined at line {seen[reference.key].location.line})",
+            )
+        seen.setdefault(reference.key, reference)
+    return list(seen.values()), path
+
+
+def _bibtex_references(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> list[Reference]:
+    text = read_text(files, path, where, report)
+    return [] if text is None else bibtex.parse_bibtex(text, path, report)
+
+
+def _csl_json_references(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> list[Reference]:
+    text = read_text(files, path, where, report)
+    if text is None:
+        return []
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as error:
+        report.error(SourceLocation(path, error.lineno, error.colno), f"invalid CSL-JSON: {error.msg}")
+        return []
+    if not isinstance(items, list):
+        report.error(SourceLocation(path, 1, 1), "CSL-JSON must be a list of items")
+        return []
+    references = []
+    for index, item in enumerate(items):
+        key = item.get("id") if isinstance(item, dict) else None
+        location = _json_item_location(text, path, key, index)
+        if not isinstance(key, str) or not key:
+            report.error(location, f"CSL-JSON item {index + 1} has no 'id'")
+            continue
+        references.append(Reference(key, item, location))
+    return references
+
+
+def _json_item_location(text: str, path: Path, key: Any, index: int) -> SourceLocation:
+    """JSON parsers forget positions; find the item's id by text instead."""
+    position = text.find(f'"{key}"') if isinstance(key, str) else -1
+    if position < 0:
+        return SourceLocation(path, 1, 1)
+    line = text.count("\n", 0, position) + 1
+    return SourceLocation(path, line, position - text.rfind("\n", 0, position))
+
+
+def _csl_yaml_references(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> list[Reference]:
+    tree = read_yaml(files, path, where, report)
+    if isinstance(tree, LocatedDict) and "references" in tree:
+        tree = tree["references"]  # Pandoc's metadata form
+    if tree is None:
+        return []
+    if not isinstance(tree, LocatedList):
+        report.error(tree.location, "CSL-YAML must be a list of items (or a 'references:' list)")
+        return []
+    references = []
+    for item in tree:
+        if not isinstance(item, LocatedDict) or not isinstance(item.get("id"), LocatedStr):
+            report.error(item.location, "a CSL-YAML item needs an 'id'")
+            continue
+        references.append(Reference(str(item["id"]), _plain_csl(item), item["id"].location))
+    return references
+
+
+def _plain_csl(value: Any, key: str = "") -> Any:
+    """Located YAML -> plain CSL-JSON values (date parts become numbers, as CSL wants)."""
+    if isinstance(value, LocatedDict):
+        return {str(k): _plain_csl(v, str(k)) for k, v in value.items()}
+    if isinstance(value, LocatedList):
+        return [_plain_csl(v, key) for v in value]
+    if value is not None and key == "date-parts" and str(value).lstrip("-").isdigit():
+        return int(value)
+    return None if value is None else str(value)

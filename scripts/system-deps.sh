@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages the build and the tests need, when they are missing:
+#   poppler-utils        pdftoppm/pdftotext, to look at and test rendered pages
+#   libharfbuzz-subset0  WeasyPrint's fast font subsetting (it falls back to slow fontTools without it)
+# Runs apt-get only as root (as CI does); otherwise prints the command to run.
+set -eu
+missing=""
+command -v pdftoppm >/dev/null 2>&1 || missing="$missing poppler-utils"
+if ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0'; then
+  missing="$missing libharfbuzz-subset0"
+fi
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian packages:$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+  echo "warning: missing Debian packages:$missing; install them with: sudo apt-get install$missing" >&2
+fi

@@ -1,0 +1,86 @@
+"""Fixtures: tiny briefing trees written to tmp_path, and whole builds shared per session."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from briefing.cli import STARTER_DIR
+from briefing.config import BuildConfig, Variant
+from briefing.pipeline import BuildResult, build
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+US_IRAN_DIR = PROJECT_DIR / "content" / "us-iran-relations"
+
+MINIMAL_FILES = {
+    "briefing.yaml": """\
+        title: Test Briefing
+        date: "2025-06-01"
+        classification: UNCLASSIFIED
+        sections: [sections/one.md]
+        references: refs.yaml
+        timeline: timeline.yaml
+        """,
+    "sections/one.md": """\
+        # One {#sec-one}
+
+        Text citing [@ref1].
+        """,
+    "refs.yaml": """\
+        - id: ref1
+          type: book
+          title: A Book
+          author: [{family: Doe, given: Jane}]
+          issued: {date-parts: [[2001]]}
+        """,
+    "timeline.yaml": """\
+        events:
+          - id: start
+            date: "2001-02-03"
+            title: Start
+            sources: [ref1]
+        """,
+}
+
+
+ContentTree = Callable[..., Path]
+
+
+@pytest.fixture
+def content_tree(tmp_path: Path) -> ContentTree:
+    """Write a briefing folder: the minimal files, overridden or removed (value None) by ``files``."""
+
+    def make(files: dict[str, str | None] | None = None, name: str = "brief") -> Path:
+        folder = tmp_path / name
+        merged = {**MINIMAL_FILES, **(files or {})}
+        for relative, text in merged.items():
+            if text is None:
+                continue
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return folder
+
+    return make
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, content: Path, variants: tuple[Variant, ...]) -> BuildResult:
+    out = tmp_path_factory.mktemp("out")
+    config = BuildConfig(
+        content_dir=content, output_dir=out, variants=variants, cache_dir=tmp_path_factory.mktemp("cache")
+    )
+    return build(config)
+
+
+@pytest.fixture(scope="session")
+def starter_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The starter briefing of ``briefing new``, built once for every test that reads its PDF."""
+    return build_once(tmp_path_factory, STARTER_DIR, (Variant.PDF, Variant.HTML))
+
+
+@pytest.fixture(scope="session")
+def us_iran_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build_once(tmp_path_factory, US_IRAN_DIR, (Variant.PDF,))

@@ -1,0 +1,89 @@
+"""The digital edition, read back as a reader and a screen reader would."""
+
+from __future__ import annotations
+
+import pikepdf
+import pytest
+
+from briefing.pipeline import BuildResult
+
+from .helpers import embedded_fonts, outline_titles, page_texts, toc_entries
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=["starter", "us-iran"])
+def built(request: pytest.FixtureRequest) -> BuildResult:
+    return request.getfixturevalue("starter_build" if request.param == "starter" else "us_iran_build")
+
+
+def _pdf(built: BuildResult):
+    return next(o.path for o in built.outputs if o.path.suffix == ".pdf")
+
+
+def test_contents_page_numbers_match_the_pages_of_the_headings(built: BuildResult) -> None:
+    texts = page_texts(_pdf(built))
+    contents_page = next(i for i, t in enumerate(texts) if "\nContents\n" in f"\n{t}\n")
+    entries = toc_entries(texts[contents_page])
+    assert len(entries) >= 4
+    for number, title, page in entries:
+        heading = f"{number} {title}" if number else title
+        lines = [line.strip() for line in texts[page - 1].splitlines()]
+        assert any(line.startswith(heading) for line in lines), f"'{heading}' is not on page {page}"
+
+
+def test_bookmarks_match_the_headings(built: BuildResult) -> None:
+    titles = outline_titles(_pdf(built))
+    texts = "\n".join(page_texts(_pdf(built)))
+    assert ("Contents" in [t for _, t in titles]) and ("References" in [t for _, t in titles])
+    numbered = [t for level, t in titles if level == 1 and t[0].isdigit()]
+    assert numbered, "sections have bookmarks"
+    for _, title in titles:
+        assert title.split(" ", 1)[-1] in texts
+
+
+def test_every_citation_and_cross_reference_is_resolved(built: BuildResult) -> None:
+    text = "\n".join(page_texts(_pdf(built)))
+    assert "??" not in text
+    assert "[@" not in text
+    for prefix in ("@sec-", "@fig-", "@tbl-"):
+        assert prefix not in text
+
+
+def test_marking_and_page_numbers_on_every_page(built: BuildResult) -> None:
+    texts = page_texts(_pdf(built))
+    for number, text in enumerate(texts, start=1):
+        assert text.count("UNCLASSIFIED") >= 2, f"page {number} lacks the marking at top and bottom"
+        if number > 1:
+            assert f"Page {number} of {len(texts)}" in text
+
+
+def test_only_vendored_fonts_are_embedded(built: BuildResult) -> None:
+    fonts = embedded_fonts(_pdf(built))
+    assert fonts
+    for name, embedded in fonts.items():
+        assert embedded, f"{name} is not embedded"
+        assert "Noto" in name, f"{name} is not one of the vendored fonts"
+
+
+def test_tagged_with_language_and_metadata(built: BuildResult) -> None:
+    with pikepdf.open(_pdf(built)) as pdf:
+        assert pdf.Root.MarkInfo.Marked
+        assert "/StructTreeRoot" in pdf.Root
+        assert str(pdf.Root.Lang) == "en"
+        info = pdf.open_metadata()
+        assert info.get("dc:title")
+
+
+def test_footnotes_sit_on_the_page_that_calls_them(starter_build: BuildResult) -> None:
+    texts = page_texts(_pdf(starter_build))
+    page = next(i for i, t in enumerate(texts) if "This starter covers surface water only." in t)
+    assert "standard reference on water and conflict" in texts[page]
+
+
+def test_html_preview_is_self_contained(starter_build: BuildResult) -> None:
+    html = next(o.path for o in starter_build.outputs if o.path.suffix == ".html").read_text()
+    assert "<script" not in html
+    assert "file://" not in html
+    assert "http://" not in html.replace("http://www.w3.org", "")
+    assert 'src="data:image/svg+xml;base64,' in html
