@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,42 @@ def _style_path(briefing: Briefing, report: Diagnostics) -> Path | None:
         return None
 
 
+def _fix_citeproc() -> None:
+    """Correct citeproc-py where it breaks the CSL specification (checked by tests/test_citations.py).
+
+    - ``cs:label`` must render nothing when its variable is empty; citeproc-py prints the term
+      anyway ("Edition." after every newspaper article in Chicago styles).
+    - ``initialize="false"`` on ``cs:name`` keeps given names whole; citeproc-py ignores it and
+      abbreviates them ("Kinzer, S." where Chicago prints "Kinzer, Stephen").
+    """
+    from citeproc import model
+    from citeproc.source import VariableError
+
+    if getattr(model.Label, "_briefing_fixed", False):
+        return
+    original = model.Label.process
+
+    def process(self: Any, item: Any, variable: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        name = variable or self.get("variable")
+        if name and name != "locator" and variable is None:
+            try:
+                item.reference[name.replace("-", "_")]
+            except VariableError:
+                return None
+        return original(self, item, variable, *args, **kwargs)
+
+    original_initialize = model.Name.initialize
+
+    def initialize(self: Any, given: str, mark: str, context: Any) -> Any:
+        if self.get("initialize", "true") == "false":
+            return given
+        return original_initialize(self, given, mark, context)
+
+    model.Label.process = process
+    model.Name.initialize = initialize
+    model.Label._briefing_fixed = True
+
+
 def _format(
     clusters: list[CitationCluster], references: dict[str, Reference], style_path: Path, briefing: Briefing
 ) -> Citations:
@@ -91,6 +128,7 @@ def _format(
     from citeproc import CitationItem as CslItem
     from citeproc.source.json import CiteProcJSON
 
+    _fix_citeproc()
     cited = {item.key for cluster in clusters for item in cluster.items}
     source = CiteProcJSON([_csl_item(references[key].csl) for key in references if key in cited])
     style = CitationStylesStyle(str(style_path), locale=_locale(briefing.metadata.language), validate=False)
@@ -101,18 +139,22 @@ def _format(
         bibliography.register(citation)
         csl_citations.append(citation)
     bibliography.sort()
-    author_date = _is_author_date(style_path)
+    style_text = style_path.read_text(encoding="utf-8")
+    author_date = _is_author_date(style_text)
     rendered = []
     for cluster, citation in zip(clusters, csl_citations, strict=True):
         text = str(bibliography.cite(citation, lambda item: None))
         if cluster.narrative or any(item.suppress_author for item in cluster.items):
             text = _author_in_text(cluster, references, text, author_date)
         rendered.append(RenderedCitation(text, tuple(item.key for item in cluster.items)))
-    entries = tuple(
+    entries = [
         BibliographyEntry(key, _tidy(str(entry)))
         for key, entry in zip(bibliography.keys, bibliography.bibliography(), strict=True)
-    )
-    return Citations(tuple(rendered), entries, briefing.metadata.citation_style)
+    ]
+    if _sorts_alphabetically(style_text):
+        # citeproc-py leaves works without an author (sorted by their title) out of order.
+        entries.sort(key=lambda entry: _sort_text(entry.html))
+    return Citations(tuple(rendered), tuple(entries), briefing.metadata.citation_style)
 
 
 def _item_options(item: CitationItem) -> dict[str, Any]:
@@ -138,9 +180,22 @@ def _locale(language: str) -> str:
     return {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es-ES"}.get(language, language)
 
 
-def _is_author_date(style_path: Path) -> bool:
-    head = style_path.read_text(encoding="utf-8")[:4000]
+def _is_author_date(style_text: str) -> bool:
+    head = style_text[:4000]
     return 'citation-format="author-date"' in head or 'citation-format="author"' in head
+
+
+def _sorts_alphabetically(style_text: str) -> bool:
+    """Author-date and note styles sort by name; numeric styles keep the order of first citation."""
+    bibliography = style_text[style_text.find("<bibliography"):]
+    sort = bibliography[bibliography.find("<sort"): bibliography.find("</sort>")]
+    return "<sort" in bibliography and "citation-number" not in sort
+
+
+def _sort_text(entry_html: str) -> str:
+    """The entry as a reader alphabetises it: no markup, no accents, no case."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", entry_html))
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def _author_in_text(cluster: CitationCluster, references: dict[str, Reference], text: str, author_date: bool) -> str:

@@ -83,10 +83,18 @@ class Diagnostics:
         return bool(self.errors or (self.strict and self.warnings))
 
     def __iter__(self) -> Iterator[Diagnostic]:
-        return iter(self.items)
+        """In file order, as a compiler lists them; problems without a place come last."""
+        return iter(sorted(self.items, key=_reading_order))
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def _reading_order(diagnostic: Diagnostic) -> tuple[int, str, int, int]:
+    location = diagnostic.location
+    if location is None:
+        return (1, "", 0, 0)
+    return (0, str(location.path), location.line or 0, location.column or 0)
 
 
 class BriefingError(Exception):

@@ -47,6 +47,8 @@ MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "*")
 """One shape per category so the figure still reads in greyscale."""
 
 MIN_FONT_PT = 7.0
+LEADER_SLACK = 0.5
+"""How much taller (share of the packed height) a figure may grow to keep leaders off labels."""
 MEASURE_DPI = 144.0
 TEXT_COLOUR = "#222222"
 AXIS_COLOUR = "#555555"
@@ -832,12 +834,31 @@ def _wrap(text: str, width_of: Callable[[str], float], available: float) -> str:
 
 
 # --------------------------------------------------------------------------- label placement
+#
+# Leaders are vertical, so a label in a low row must never span the x of a leader that
+# rises past it to a higher row: if label i reaches over the marker of event j, i must sit
+# above j. Each label is written either right of its leader or left of it (pushed inside
+# the figure at the edges); given those sides, "i reaches over j" is a graph, and placing
+# labels so that every label comes after the markers it reaches over, each in the lowest
+# free row, stacks them without a crossing as long as the graph has no cycle. Labels all
+# on the right make a staircase down to the right; a cluster reads better as a pyramid,
+# left-hand labels on its early side and right-hand ones on its late side. A short local
+# search over the sides finds such layouts: fewest crossings, then fewest rows.
+
+
+@dataclass(frozen=True)
+class _Box:
+    left: float
+    right: float
+    align: str
 
 
 class _Rows:
     """Occupied horizontal intervals per label row: label boxes and the leaders passing through."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: _Metrics) -> None:
+        self.gap = metrics.label_gap_in
+        self.clear = metrics.leader_clear_in
         self.labels: list[list[tuple[float, float]]] = []
         self.leaders: list[list[float]] = []
 
@@ -846,9 +867,9 @@ class _Rows:
             self.labels.append([])
             self.leaders.append([])
 
-    def box_is_free(self, row: int, rows: int, left: float, right: float, metrics: _Metrics) -> bool:
+    def box_is_free(self, row: int, rows: int, left: float, right: float) -> bool:
         self._ensure(row + rows)
-        gap, clear = metrics.label_gap_in, metrics.leader_clear_in
+        gap, clear = self.gap, self.clear
         for r in range(row, row + rows):
             if any(left < other_right + gap and other_left < right + gap for other_left, other_right in self.labels[r]):
                 return False
@@ -856,8 +877,8 @@ class _Rows:
                 return False
         return True
 
-    def leader_is_free(self, row: int, x: float, metrics: _Metrics) -> bool:
-        clear = metrics.leader_clear_in
+    def leader_is_free(self, row: int, x: float) -> bool:
+        clear = self.clear
         self._ensure(row)
         return not any(left - clear < x < right + clear for r in range(row) for left, right in self.labels[r])
 
@@ -873,93 +894,129 @@ class _Rows:
         return max((r + 1 for r, row in enumerate(self.labels) if row), default=0)
 
 
-def _candidates(item: _Item, limits: tuple[float, float], metrics: _Metrics, prefer_left: bool) -> list[_Placement]:
-    """Label positions beside the leader: text to its right, text to its left, pushed inside the edges."""
+def _box(item: _Item, text_right: bool, limits: tuple[float, float], metrics: _Metrics) -> _Box:
+    """Where a label goes beside its leader; at a figure edge it slides inward over its own marker."""
     low, high = limits
-    pad = metrics.leader_pad_in
-    width = item.width_in
-    right_of = item.anchor_in + pad
-    right_side = _Placement(0, right_of, "left")
-    if right_of + width > high:
-        right_side = _Placement(0, max(low, high - width), "right")
-    left_of = item.anchor_in - pad - width
-    left_side = _Placement(0, left_of, "right")
-    if left_of < low:
-        left_side = _Placement(0, min(low, high - width), "left")
-    ordered = [right_side, left_side] if prefer_left else [left_side, right_side]
-    unique: list[_Placement] = []
-    for candidate in ordered:
-        if all(abs(candidate.left_in - other.left_in) > 1e-9 for other in unique):
-            unique.append(candidate)
-    return unique
+    pad, width = metrics.leader_pad_in, item.width_in
+    if text_right:
+        left = item.anchor_in + pad
+        if left + width <= high:
+            return _Box(left, left + width, "left")
+        left = max(low, high - width)
+        return _Box(left, left + width, "right" if left > low else "left")
+    right = item.anchor_in - pad
+    if right - width >= low:
+        return _Box(right - width, right, "right")
+    left = min(low, high - width)
+    return _Box(left, left + width, "left")
 
 
-def _place_in_order(
-    items: Sequence[_Item], order: Sequence[tuple[int, bool]], limits: tuple[float, float], metrics: _Metrics
+def _stack(
+    items: Sequence[_Item], sides: Sequence[bool], limits: tuple[float, float], metrics: _Metrics, cap: int
 ) -> tuple[list[_Placement], int]:
-    """Greedy: each label takes the lowest row where neither it nor its leader touches anything.
+    """Place labels on their chosen sides, each after the markers it reaches over, in the lowest free row.
 
-    Returns the placements and how many leaders had to cross a label (0 unless the
-    events are too dense for any crossing-free stacking in this order).
+    A label goes no higher than ``cap`` rows just to keep its leader clear; past that
+    it takes the lowest free row and its leader crosses a label. Returns the placements
+    and the number of leaders that cross a label.
     """
-    rows = _Rows()
+    count = len(items)
+    boxes = [_box(item, side, limits, metrics) for item, side in zip(items, sides)]
+    clear = metrics.leader_clear_in
+    reaches = [
+        {j for j in range(count) if j != i and boxes[i].left - clear < items[j].anchor_in < boxes[i].right + clear}
+        for i in range(count)
+    ]
+    rows = _Rows(metrics)
     placements: dict[int, _Placement] = {}
     crossings = 0
-    for index, prefer_left in order:
-        item = items[index]
-        candidates = _candidates(item, limits, metrics, prefer_left)
-        chosen: _Placement | None = None
-        row = 0
-        ceiling = rows.height + 1
-        while chosen is None and row <= ceiling:
-            if rows.leader_is_free(row, item.anchor_in, metrics):
-                for candidate in candidates:
-                    right = candidate.left_in + item.width_in
-                    if rows.box_is_free(row, item.rows, candidate.left_in, right, metrics):
-                        chosen = _Placement(row, candidate.left_in, candidate.align)
-                        break
-            row += 1
-        if chosen is None:  # no crossing-free spot: take the first free box above everything
+    remaining = sorted(range(count), key=lambda i: (items[i].anchor_in, i))
+    while remaining:
+        waiting = {i: sorted(reaches[i].difference(placements), key=lambda j: (items[j].anchor_in, j)) for i in remaining}
+        ready = [i for i in remaining if not waiting[i]]
+        if ready:
+            index = ready[0]
+        else:  # labels reach over each other: break the cycle where it blocks the fewest markers
+            walk: list[int] = []
+            node = remaining[0]
+            while node not in walk:
+                walk.append(node)
+                node = waiting[node][0]
+            cycle = walk[walk.index(node) :]
+            index = min(cycle, key=lambda i: (len(waiting[i]), items[i].anchor_in, i))
+        remaining.remove(index)
+        item, box = items[index], boxes[index]
+        row = next(
+            (
+                r
+                for r in range(min(rows.height, cap - item.rows) + 1)
+                if rows.leader_is_free(r, item.anchor_in) and rows.box_is_free(r, item.rows, box.left, box.right)
+            ),
+            None,
+        )
+        if row is None:  # no crossing-free row low enough: take the lowest free one
             crossings += 1
-            row = 0
-            while chosen is None:
-                for candidate in candidates:
-                    if rows.box_is_free(row, item.rows, candidate.left_in, candidate.left_in + item.width_in, metrics):
-                        chosen = _Placement(row, candidate.left_in, candidate.align)
-                        break
-                row += 1
-        rows.add(chosen.row, item.rows, chosen.left_in, chosen.left_in + item.width_in, item.anchor_in)
-        placements[index] = chosen
-    return [placements[i] for i in range(len(items))], crossings
+            row = next(r for r in range(rows.height + 1) if rows.box_is_free(r, item.rows, box.left, box.right))
+        rows.add(row, item.rows, box.left, box.right, item.anchor_in)
+        placements[index] = _Placement(row, box.left, box.align)
+    return [placements[i] for i in range(count)], crossings
 
 
-def _place_labels(items: Sequence[_Item], limits: tuple[float, float], metrics: _Metrics) -> list[_Placement]:
-    """Try a few deterministic orders and keep the layout with no crossings and the fewest rows.
+def _score(
+    items: Sequence[_Item], placements: Sequence[_Placement], crossings: int, cap: int
+) -> tuple[int, int, int, int, float]:
+    """Lower is better: rows over the cap, crossings, height, total rows (a smooth guide), drift."""
+    height = max(p.row + item.rows for p, item in zip(placements, items))
+    total = sum(p.row for p in placements)
+    drift = sum(abs(p.left_in + item.width_in / 2 - item.anchor_in) for p, item in zip(placements, items))
+    return max(0, height - cap), crossings, height, total, round(drift, 6)
 
-    Labels to the right of their leader, placed latest event first, stack without
-    crossings; near the right edge labels must sit left of their leader instead, so
-    the mixed order places that tail first, earliest first.
+
+def _place_labels(
+    items: Sequence[_Item], limits: tuple[float, float], metrics: _Metrics, slack: float | None = None
+) -> list[_Placement]:
+    """Choose each label's side by local search from a few deterministic starts; keep the best layout.
+
+    Clearing every leader can take many rows in a dense timeline, so the figure may
+    grow only by ``slack`` (a share of the height packing alone needs) for that.
     """
     count = len(items)
     if not count:
         return []
     by_x = sorted(range(count), key=lambda i: (items[i].anchor_in, i))
-    high = limits[1]
-    pad = metrics.leader_pad_in
-    overflow = [i for i in by_x if items[i].anchor_in + pad + items[i].width_in > high]
-    tail_start = by_x.index(overflow[0]) if overflow else count
-    tail, head = by_x[tail_start:], by_x[:tail_start]
-    orders = [
-        [(i, True) for i in reversed(by_x)],
-        [(i, False) for i in tail] + [(i, True) for i in reversed(head)],
-        [(i, False) for i in by_x],
-    ]
-    best: tuple[tuple[int, int, float], list[_Placement]] | None = None
-    for order in orders:
-        placements, crossings = _place_in_order(items, order, limits, metrics)
-        height = max(p.row + item.rows for p, item in zip(placements, items))
-        drift = sum(abs(p.left_in - item.anchor_in) for p, item in zip(placements, items))
-        score = (crossings, height, round(drift, 6))
+    fits_right = [items[i].anchor_in + metrics.leader_pad_in + items[i].width_in <= limits[1] for i in range(count)]
+    packed, _ = _stack(items, fits_right, limits, metrics, cap=0)
+    packed_height = max(p.row + item.rows for p, item in zip(packed, items))
+    share = LEADER_SLACK if slack is None else slack
+    cap = packed_height + max(1, math.ceil(packed_height * share))
+    starts = [fits_right, [True] * count, [False] * count]
+    best: tuple[tuple[int, int, int, int, float], list[_Placement]] | None = None
+    seen: set[tuple[bool, ...]] = set()
+    budget = max(3, 600 // count)  # evaluations per start, so large figures stay fast
+    for start in starts:
+        sides = list(start)
+        placements, crossings = _stack(items, sides, limits, metrics, cap)
+        score = _score(items, placements, crossings, cap)
+        evaluations = 1
+        improved = True
+        while improved and evaluations < budget:
+            improved = False
+            for index in by_x:
+                if evaluations >= budget:
+                    break
+                sides[index] = not sides[index]
+                key = tuple(sides)
+                if key in seen:
+                    sides[index] = not sides[index]
+                    continue
+                seen.add(key)
+                trial, trial_crossings = _stack(items, sides, limits, metrics, cap)
+                evaluations += 1
+                trial_score = _score(items, trial, trial_crossings, cap)
+                if trial_score < score:
+                    placements, score, improved = trial, trial_score, True
+                else:
+                    sides[index] = not sides[index]
         if best is None or score < best[0]:
             best = (score, placements)
     assert best is not None

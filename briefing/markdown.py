@@ -83,7 +83,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return f"{CROSSREF_PREFIXES[self.kind]} {self.number}"
+        return f"{CROSSREF_PREFIXES[self.kind]}\u00a0{self.number}"  # never split "Section | 2.1"
 
 
 @dataclass
@@ -591,6 +591,10 @@ class BriefingRenderer(RendererHTML):
         if target is None:
             return self.partial("crossref", target=None, id=tokens[idx].meta["id"])
         return self.partial("crossref", target=target, id=target.id)
+
+    def softbreak(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # A space, not a newline: WeasyPrint has been seen to break a justified line at a newline.
+        return " "
 
     def footnote_ref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         body = env["footnote_bodies"].get(tokens[idx].meta["id"], [])

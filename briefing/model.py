@@ -18,13 +18,20 @@ class Precision(Enum):
     DAY = "day"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class PartialDate:
     """A date known to the year, the month or the day, as historians write them."""
 
     year: int
     month: int | None = None
     day: int | None = None
+
+    def sort_key(self) -> tuple[int, int, int]:
+        """'1984' sorts before '1984-03', which sorts before '1984-03-01'."""
+        return (self.year, self.month or 0, self.day or 0)
+
+    def __lt__(self, other: PartialDate) -> bool:
+        return self.sort_key() < other.sort_key()
 
     @property
     def precision(self) -> Precision:

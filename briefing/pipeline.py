@@ -62,11 +62,15 @@ class BuildResult:
 
 
 @contextmanager
-def step(number: int, report: Diagnostics, slug: str) -> Iterator[None]:
-    """Log the stage, run it, and stop the build if it added errors (later stages need valid input)."""
+def step(number: int, report: Diagnostics, slug: str, gate: bool = True) -> Iterator[None]:
+    """Log the stage, run it, and stop the build if it added errors (later stages need valid input).
+
+    ``gate=False`` lets the next stage run anyway when it can still find problems of its own,
+    so one run reports every error in the content.
+    """
     PROGRESS_LOGGER.info("[%s] %d/%d %s", slug, number, len(STAGES), STAGES[number - 1])
     yield
-    if report.errors:
+    if gate and report.errors:
         raise ContentError(report, STAGES[number - 1])
 
 
@@ -77,7 +81,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         files = load_content(config.content_dir, report)
     with step(2, report, slug):
         briefing = validate_or_fail(files, report)
-    with step(3, report, slug):
+    with step(3, report, slug, gate=False):  # citation keys are checked next, whatever happens here
         document = parse_document(briefing, report)
         _check_images(files, document, report)
     with step(4, report, slug):

@@ -98,7 +98,7 @@ def render_html(
         )
         for i, event in enumerate(events)
     ]
-    rows.sort(key=lambda row: row.event.date)
+    rows.sort(key=lambda row: row.event.date.sort_key())
     context = {
         "briefing": briefing,
         "meta": briefing.metadata,
