@@ -868,19 +868,22 @@ class _Rows:
             self.leaders.append([])
 
     def box_is_free(self, row: int, rows: int, left: float, right: float) -> bool:
+        """No other label within the gap in any of the rows the label needs."""
         self._ensure(row + rows)
-        gap, clear = self.gap, self.clear
-        for r in range(row, row + rows):
-            if any(left < other_right + gap and other_left < right + gap for other_left, other_right in self.labels[r]):
-                return False
-            if any(left - clear < x < right + clear for x in self.leaders[r]):
-                return False
-        return True
+        gap = self.gap
+        return not any(
+            left < other_right + gap and other_left < right + gap
+            for r in range(row, row + rows)
+            for other_left, other_right in self.labels[r]
+        )
 
-    def leader_is_free(self, row: int, x: float) -> bool:
+    def crossings(self, row: int, rows: int, left: float, right: float, anchor: float) -> int:
+        """Leaders the label would lie across, plus labels its own leader would pass through."""
+        self._ensure(row + rows)
         clear = self.clear
-        self._ensure(row)
-        return not any(left - clear < x < right + clear for r in range(row) for left, right in self.labels[r])
+        across = sum(left - clear < x < right + clear for r in range(row, row + rows) for x in self.leaders[r])
+        through = sum(left - clear < anchor < right + clear for r in range(row) for left, right in self.labels[r])
+        return across + through
 
     def add(self, row: int, rows: int, left: float, right: float, anchor: float) -> None:
         self._ensure(row + rows)
@@ -914,11 +917,10 @@ def _box(item: _Item, text_right: bool, limits: tuple[float, float], metrics: _M
 def _stack(
     items: Sequence[_Item], sides: Sequence[bool], limits: tuple[float, float], metrics: _Metrics, cap: int
 ) -> tuple[list[_Placement], int]:
-    """Place labels on their chosen sides, each after the markers it reaches over, in the lowest free row.
+    """Place labels on their chosen sides, each after the markers it reaches over.
 
-    A label goes no higher than ``cap`` rows just to keep its leader clear; past that
-    it takes the lowest free row and its leader crosses a label. Returns the placements
-    and the number of leaders that cross a label.
+    Each label takes the row that stays under ``cap`` rows, then crosses the fewest
+    leaders, then is lowest. Returns the placements and the number of crossings.
     """
     count = len(items)
     boxes = [_box(item, side, limits, metrics) for item, side in zip(items, sides)]
@@ -946,20 +948,32 @@ def _stack(
             index = min(cycle, key=lambda i: (len(waiting[i]), items[i].anchor_in, i))
         remaining.remove(index)
         item, box = items[index], boxes[index]
-        row = next(
-            (
-                r
-                for r in range(min(rows.height, cap - item.rows) + 1)
-                if rows.leader_is_free(r, item.anchor_in) and rows.box_is_free(r, item.rows, box.left, box.right)
-            ),
-            None,
-        )
-        if row is None:  # no crossing-free row low enough: take the lowest free one
-            crossings += 1
-            row = next(r for r in range(rows.height + 1) if rows.box_is_free(r, item.rows, box.left, box.right))
+        best: tuple[int, int, int] | None = None
+        for row in range(rows.height + 1):
+            if not rows.box_is_free(row, item.rows, box.left, box.right):
+                continue
+            cost = (int(row + item.rows > cap), rows.crossings(row, item.rows, box.left, box.right, item.anchor_in), row)
+            if best is None or cost < best:
+                best = cost
+            if cost[1] == 0:
+                break  # higher rows cannot do better
+        assert best is not None  # the row above everything is always free
+        row = best[2]
+        crossings += best[1]
         rows.add(row, item.rows, box.left, box.right, item.anchor_in)
         placements[index] = _Placement(row, box.left, box.align)
     return [placements[i] for i in range(count)], crossings
+
+
+def _pack(items: Sequence[_Item], limits: tuple[float, float], metrics: _Metrics) -> int:
+    """Rows needed when leaders are ignored: each label right of its marker, lowest free row."""
+    rows = _Rows(metrics)
+    for index in sorted(range(len(items)), key=lambda i: (items[i].anchor_in, i)):
+        item = items[index]
+        box = _box(item, True, limits, metrics)
+        row = next(r for r in range(rows.height + 1) if rows.box_is_free(r, item.rows, box.left, box.right))
+        rows.add(row, item.rows, box.left, box.right, item.anchor_in)
+    return rows.height
 
 
 def _score(
@@ -985,8 +999,7 @@ def _place_labels(
         return []
     by_x = sorted(range(count), key=lambda i: (items[i].anchor_in, i))
     fits_right = [items[i].anchor_in + metrics.leader_pad_in + items[i].width_in <= limits[1] for i in range(count)]
-    packed, _ = _stack(items, fits_right, limits, metrics, cap=0)
-    packed_height = max(p.row + item.rows for p, item in zip(packed, items))
+    packed_height = _pack(items, limits, metrics)
     share = LEADER_SLACK if slack is None else slack
     cap = packed_height + max(1, math.ceil(packed_height * share))
     starts = [fits_right, [True] * count, [False] * count]
