@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_CACHE_DIR, DEFAULT_CONTENT_DIR, DEFAULT_OUTPUT_DIR, IMPLEMENTED_VARIANTS, BuildConfig, Variant
+from .config import DEFAULT_CACHE_DIR, DEFAULT_CONTENT_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VARIANTS, BuildConfig, Variant
 from .errors import BriefingError, ContentError, Diagnostics, UsageError
 from .load import BRIEFING_FILE
 from .log import LOGGER, configure_logging
@@ -63,7 +63,7 @@ def _make_parser() -> argparse.ArgumentParser:
     build_parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT_DIR, metavar="DIR", help="output folder (default: output/)")
     build_parser.add_argument(
         "--variant", action="append", choices=[v.value for v in Variant] + ["all"], metavar="NAME",
-        help="pdf, print, handout, booklet, html or all (repeatable; default: pdf)",
+        help="pdf, print, handout, booklet, html or all (repeatable; default: pdf print handout)",
     )
     build_parser.add_argument("--paper", choices=[p.value for p in Paper], help="override the briefing's paper size")
     build_parser.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N", help="build N briefings at once")
@@ -103,14 +103,10 @@ def _briefing_folders(paths: Sequence[Path]) -> list[Path]:
 
 def _variants(names: list[str] | None) -> tuple[Variant, ...]:
     if not names:
-        return tuple(v for v in IMPLEMENTED_VARIANTS if v is Variant.PDF)
-    wanted = list(Variant) if "all" in names else [Variant(n) for n in dict.fromkeys(names)]
+        return DEFAULT_VARIANTS
     if "all" in names:
-        return tuple(v for v in wanted if v in IMPLEMENTED_VARIANTS)
-    missing = [v.value for v in wanted if v not in IMPLEMENTED_VARIANTS]
-    if missing:
-        raise UsageError(f"variant {', '.join(missing)} is not available yet (available: {', '.join(v.value for v in IMPLEMENTED_VARIANTS)})")
-    return tuple(wanted)
+        return tuple(Variant)
+    return tuple(Variant(name) for name in dict.fromkeys(names))
 
 
 def _run_build(args: argparse.Namespace) -> int:

@@ -25,10 +25,8 @@ class Variant(Enum):
     HTML = "html"
 
 
-IMPLEMENTED_VARIANTS = (Variant.PDF, Variant.HTML)
-"""The editions this version can build; the others are refused with a clear message."""
-DEFAULT_VARIANTS = (Variant.PDF,)
-"""The contract's default is 'pdf print handout'; until print and handout exist, the ones that do."""
+DEFAULT_VARIANTS = (Variant.PDF, Variant.PRINT, Variant.HANDOUT)
+"""The contract's default editions; ``--variant`` picks others, ``--variant all`` every one."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ MIN_FONT_PT = 7.0
 LEADER_SLACK = 0.5
 """How much taller (share of the packed height) a figure may grow to keep leaders off labels."""
 MEASURE_DPI = 144.0
+LINE_SPACING = 1.0
+"""Noto Sans's own line height (1.36 em) already leaves room; matplotlib scales even one line by this."""
 TEXT_COLOUR = "#222222"
 AXIS_COLOUR = "#555555"
 TICK_TEXT_COLOUR = "#444444"
@@ -312,12 +314,12 @@ class _Metrics:
     @property
     def leader_pad_in(self) -> float:
         """Space between a leader line and the label text beside it."""
-        return self.font_pt * 0.35 / PT_PER_INCH
+        return self.font_pt * 0.25 / PT_PER_INCH
 
     @property
     def leader_clear_in(self) -> float:
-        """How close another label may come to a leader line (less than leader_pad_in)."""
-        return self.font_pt * 0.2 / PT_PER_INCH
+        """How close another event's leader may pass a label: clearly further than its own leader."""
+        return self.font_pt * 0.4 / PT_PER_INCH
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,7 @@ def make_timeline(events: Sequence[TimelineEvent], categories: Sequence[Category
     with _style_context(style):
         width_in = style.width_mm / MM_PER_INCH
         figure = Figure(figsize=(width_in, 2.0), dpi=MEASURE_DPI)
+        figure.patch.set_visible(False)  # transparent: the page shows through
         FigureCanvasAgg(figure)  # text measurement needs a real renderer
         renderer = figure.canvas.get_renderer()
         font_pt = max(MIN_FONT_PT, style.font_size_pt)
@@ -421,7 +424,7 @@ def _measurer(figure: Figure, renderer: RendererBase, font_pt: float) -> Callabl
 
     def measure(text: str) -> tuple[float, float]:
         if text not in cache:
-            probe = figure.text(0, 0, text, fontsize=font_pt, parse_math=False)
+            probe = figure.text(0, 0, text, fontsize=font_pt, parse_math=False, linespacing=LINE_SPACING)
             box = probe.get_window_extent(renderer)
             probe.remove()
             cache[text] = (box.width / figure.dpi, box.height / figure.dpi)
@@ -452,7 +455,10 @@ class _Drawing:
         self.width_in = float(figure.get_size_inches()[0])
         self.axis_left_in = AXIS_MARGIN_IN
         self.axis_width_in = self.width_in - 2 * AXIS_MARGIN_IN
-        self.categories = _present_categories(self.events, categories)
+        every = _category_keys(self.events, categories)
+        used = {event.category for event in self.events}
+        self.style_index = {key.key: position for position, key in enumerate(every)}
+        self.categories = [key for key in every if key.key in used]  # what the legend lists
         first = min(event.date.first_day() for event in self.events)
         last = max(_end_day(event) for event in self.events)
         span_days = max((last - first).days, 6)
@@ -606,7 +612,7 @@ class _Drawing:
             if event.end is None:
                 continue
             left = self.num_to_in(self.x_num(event.date.first_day()))
-            right = self.num_to_in(self.x_num(event.end.last_day() + dt.timedelta(days=1)))
+            right = self.num_to_in(self.x_num(event.end.last_day()))
             extents.append((index, left, max(right, left + min_width)))
         return extents
 
@@ -638,7 +644,7 @@ class _Drawing:
         return EDGE_MARGIN_IN, self.width_in - EDGE_MARGIN_IN
 
     def _style_of(self, key: str | None) -> tuple[str, str]:
-        position = [category.key for category in self.categories].index(key) if self.categories else 0
+        position = self.style_index[key]
         return OKABE_ITO[position % len(OKABE_ITO)], MARKERS[position % len(MARKERS)]
 
     def _draw_events(self, axes: Axes, lanes: dict[int, int]) -> None:
@@ -716,11 +722,13 @@ class _Drawing:
                 parse_math=False,
                 clip_on=False,
                 zorder=4,
-                linespacing=1.15,
+                linespacing=LINE_SPACING,
             )
             label.set_gid(f"event-label-{index}")
             anchor = self.in_to_num(item.anchor_in)
-            segments.append([(anchor, 0.0 if item.event.end is None else item.base_pt), (anchor, bottom)])
+            start = 0.0 if item.event.end is None else item.base_pt
+            for low, high in _leader_pieces(index, items, placements, start, rows_base_pt, metrics):
+                segments.append([(anchor, low), (anchor, high)])
         leaders = LineCollection(
             segments, colors=LEADER_COLOUR, linewidths=0.5, zorder=1, clip_on=False, capstyle="butt"
         )
@@ -779,15 +787,47 @@ class _Drawing:
         return legend
 
 
-def _present_categories(events: Sequence[TimelineEvent], declared: Sequence[Category]) -> list[_Key]:
-    """Categories in the timeline's order, only those drawn; undeclared keys follow in order of use."""
-    used = list(dict.fromkeys(event.category for event in events))
-    present: list[_Key] = [_Key(category.key, category.label) for category in declared if category.key in used]
-    known = {key.key for key in present}
-    for key in used:
+def _leader_pieces(
+    index: int, items: Sequence[_Item], placements: Sequence[_Placement], start: float, base: float, metrics: _Metrics
+) -> list[tuple[float, float]]:
+    """The leader's vertical extent in points, interrupted where it would run across a lower label.
+
+    Layouts avoid that, but a very dense timeline may leave a few; a leader that
+    visibly passes behind a label reads better than a line struck through its text.
+    """
+    item, placement = items[index], placements[index]
+    top = base + placement.row * metrics.row_pitch_pt
+    gaps = []
+    for other, where in zip(items, placements):
+        if other is item or where.row >= placement.row or not other.text:
+            continue
+        if where.left_in - 0.5 / PT_PER_INCH < item.anchor_in < where.left_in + other.width_in + 0.5 / PT_PER_INCH:
+            bottom = base + where.row * metrics.row_pitch_pt
+            gaps.append((bottom - 1.0, bottom + other.rows * metrics.row_pitch_pt - 0.5))
+    pieces = []
+    low = start
+    for gap_low, gap_high in sorted(gaps):
+        if gap_low > low:
+            pieces.append((low, gap_low))
+        low = max(low, gap_high)
+    if top > low:
+        pieces.append((low, top))
+    return pieces
+
+
+def _category_keys(events: Sequence[TimelineEvent], declared: Sequence[Category]) -> list[_Key]:
+    """Every category in the timeline's order, then undeclared keys and 'Other' in order of use.
+
+    Colours and shapes follow this order, not just the categories a figure shows, so a
+    category looks the same in every figure of a briefing.
+    """
+    keys = [_Key(category.key, category.label) for category in declared]
+    known = {key.key for key in keys}
+    for key in dict.fromkeys(event.category for event in events):
         if key not in known:
-            present.append(_Key(key, key if key is not None else "Other"))
-    return present
+            keys.append(_Key(key, key if key is not None else "Other"))
+            known.add(key)
+    return keys
 
 
 def _assign_lanes(extents: Sequence[tuple[int, float, float]]) -> dict[int, int]:
@@ -853,13 +893,25 @@ class _Box:
     align: str
 
 
+def _blocks(left: float, right: float, own: float, x: float, clear: float, pad: float) -> bool:
+    """Whether a leader at x may not pass a lower label spanning left..right whose own leader is at own.
+
+    It may never run through the text, nor close beside it (it would look attached),
+    unless both leaders are at practically the same date, where that is the truth.
+    """
+    if left < x < right:
+        return True
+    return left - clear < x < right + clear and abs(x - own) >= pad
+
+
 class _Rows:
     """Occupied horizontal intervals per label row: label boxes and the leaders passing through."""
 
     def __init__(self, metrics: _Metrics) -> None:
         self.gap = metrics.label_gap_in
         self.clear = metrics.leader_clear_in
-        self.labels: list[list[tuple[float, float]]] = []
+        self.pad = metrics.leader_pad_in
+        self.labels: list[list[tuple[float, float, float]]] = []  # left, right, own anchor
         self.leaders: list[list[float]] = []
 
     def _ensure(self, rows: int) -> None:
@@ -874,21 +926,27 @@ class _Rows:
         return not any(
             left < other_right + gap and other_left < right + gap
             for r in range(row, row + rows)
-            for other_left, other_right in self.labels[r]
+            for other_left, other_right, _ in self.labels[r]
         )
 
     def crossings(self, row: int, rows: int, left: float, right: float, anchor: float) -> int:
         """Leaders the label would lie across, plus labels its own leader would pass through."""
         self._ensure(row + rows)
-        clear = self.clear
-        across = sum(left - clear < x < right + clear for r in range(row, row + rows) for x in self.leaders[r])
-        through = sum(left - clear < anchor < right + clear for r in range(row) for left, right in self.labels[r])
+        clear, pad = self.clear, self.pad
+        across = sum(
+            _blocks(left, right, anchor, x, clear, pad) for r in range(row, row + rows) for x in self.leaders[r]
+        )
+        through = sum(
+            _blocks(lower_left, lower_right, lower_anchor, anchor, clear, pad)
+            for r in range(row)
+            for lower_left, lower_right, lower_anchor in self.labels[r]
+        )
         return across + through
 
     def add(self, row: int, rows: int, left: float, right: float, anchor: float) -> None:
         self._ensure(row + rows)
         for r in range(row, row + rows):
-            self.labels[r].append((left, right))
+            self.labels[r].append((left, right, anchor))
         for r in range(row):
             self.leaders[r].append(anchor)
 
@@ -924,9 +982,13 @@ def _stack(
     """
     count = len(items)
     boxes = [_box(item, side, limits, metrics) for item, side in zip(items, sides)]
-    clear = metrics.leader_clear_in
+    clear, pad = metrics.leader_clear_in, metrics.leader_pad_in
     reaches = [
-        {j for j in range(count) if j != i and boxes[i].left - clear < items[j].anchor_in < boxes[i].right + clear}
+        {
+            j
+            for j in range(count)
+            if j != i and _blocks(boxes[i].left, boxes[i].right, items[i].anchor_in, items[j].anchor_in, clear, pad)
+        }
         for i in range(count)
     ]
     rows = _Rows(metrics)
@@ -989,50 +1051,49 @@ def _score(
 def _place_labels(
     items: Sequence[_Item], limits: tuple[float, float], metrics: _Metrics, slack: float | None = None
 ) -> list[_Placement]:
-    """Choose each label's side by local search from a few deterministic starts; keep the best layout.
+    """Choose each label's side by hill climbing from a few deterministic starts; keep the best layout.
 
-    Clearing every leader can take many rows in a dense timeline, so the figure may
-    grow only by ``slack`` (a share of the height packing alone needs) for that.
+    Moves flip one label, or two neighbours, to the other side of its leader. Clearing
+    every leader can take many rows in a dense timeline, so the figure may grow only by
+    ``slack`` (a share of the height plain packing needs) for that.
     """
     count = len(items)
     if not count:
         return []
     by_x = sorted(range(count), key=lambda i: (items[i].anchor_in, i))
-    fits_right = [items[i].anchor_in + metrics.leader_pad_in + items[i].width_in <= limits[1] for i in range(count)]
     packed_height = _pack(items, limits, metrics)
-    share = LEADER_SLACK if slack is None else slack
-    cap = packed_height + max(1, math.ceil(packed_height * share))
-    starts = [fits_right, [True] * count, [False] * count]
-    best: tuple[tuple[int, int, int, int, float], list[_Placement]] | None = None
-    seen: set[tuple[bool, ...]] = set()
-    budget = max(3, 600 // count)  # evaluations per start, so large figures stay fast
-    for start in starts:
-        sides = list(start)
-        placements, crossings = _stack(items, sides, limits, metrics, cap)
-        score = _score(items, placements, crossings, cap)
-        evaluations = 1
+    cap = packed_height + max(1, math.ceil(packed_height * (LEADER_SLACK if slack is None else slack)))
+    budget = min(600, max(40, 120_000 // count**2))  # layouts to try: ~0.3 s whatever the size
+    tried: dict[tuple[bool, ...], tuple[tuple[int, int, int, int, float], list[_Placement]]] = {}
+
+    def evaluate(sides: tuple[bool, ...]) -> tuple[tuple[int, int, int, int, float], list[_Placement]]:
+        if sides not in tried:
+            placements, crossings = _stack(items, sides, limits, metrics, cap)
+            tried[sides] = (_score(items, placements, crossings, cap), placements)
+        return tried[sides]
+
+    fits_right = tuple(items[i].anchor_in + metrics.leader_pad_in + items[i].width_in <= limits[1] for i in range(count))
+    alternating = [True] * count
+    for rank, index in enumerate(by_x):
+        alternating[index] = rank % 2 == 0
+    moves = [(i,) for i in by_x] + [(i, j) for i, j in zip(by_x, by_x[1:])]
+    best = evaluate(fits_right)
+    for start in (fits_right, (True,) * count, (False,) * count, tuple(alternating)):
+        current, (score, _) = start, evaluate(start)
         improved = True
-        while improved and evaluations < budget:
+        while improved and len(tried) < budget:
             improved = False
-            for index in by_x:
-                if evaluations >= budget:
-                    break
-                sides[index] = not sides[index]
-                key = tuple(sides)
-                if key in seen:
-                    sides[index] = not sides[index]
+            for move in moves:
+                trial = tuple(not side if index in move else side for index, side in enumerate(current))
+                if trial in tried:
                     continue
-                seen.add(key)
-                trial, trial_crossings = _stack(items, sides, limits, metrics, cap)
-                evaluations += 1
-                trial_score = _score(items, trial, trial_crossings, cap)
+                trial_score, _ = evaluate(trial)
                 if trial_score < score:
-                    placements, score, improved = trial, trial_score, True
-                else:
-                    sides[index] = not sides[index]
-        if best is None or score < best[0]:
-            best = (score, placements)
-    assert best is not None
+                    current, score, improved = trial, trial_score, True
+                if len(tried) >= budget:
+                    break
+        if tried[current][0] < best[0]:
+            best = tried[current]
     return best[1]
 
 

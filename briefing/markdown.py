@@ -26,7 +26,7 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
-from .model import Briefing, MarkdownSource, TimelineFigureSpec
+from .model import Briefing, ImageFigure, MarkdownSource, TimelineFigureSpec
 from .validate import ID_PATTERN, parse_partial_date
 
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
@@ -94,13 +94,6 @@ class Fragment:
     tokens: list[Token]
     env: dict[str, Any]
     options: OptionsDict
-
-
-@dataclass(frozen=True)
-class ImageFigure:
-    id: str | None
-    path: str
-    location: SourceLocation
 
 
 @dataclass
@@ -564,6 +557,8 @@ class RenderContext:
     targets: dict[str, Target]
     partial: Callable[..., str]
     """Renders ``templates/partials/NAME.html`` with keyword arguments."""
+    captions: dict[str, str] = field(default_factory=dict)
+    """Filled while rendering: each timeline figure's caption HTML, by figure id (for the handout)."""
 
 
 _RENDERED_HTML = ("caption", "body")
@@ -613,6 +608,7 @@ class BriefingRenderer(RendererHTML):
         body = [t for t in tokens[idx + 1: close] if t.type not in ("paragraph_open", "paragraph_close")]
         caption = self.render(body, options, env)
         spec: TimelineFigureSpec = tokens[idx].meta["spec"]
+        self.context.captions[spec.id] = caption
         env["skip_until"] = close
         return self.partial("timeline_figure", spec=spec, number=tokens[idx].meta["number"], caption=caption)
 

@@ -97,6 +97,8 @@ class Metadata:
     paper: Paper = Paper.A4
     citation_style: str = "chicago-author-date"
     keywords: tuple[str, ...] = ()
+    nocite: tuple[CitationKey, ...] = ()
+    """Works listed in the bibliography though not cited (Pandoc's ``nocite``); ``*`` lists them all."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,15 @@ class TimelineFigureSpec:
         if self.date_to and event.date.first_day() > self.date_to.last_day():
             return False
         return not self.tags or any(tag in event.tags for tag in self.tags)
+
+
+@dataclass(frozen=True)
+class ImageFigure:
+    """An image written in Markdown, ``![caption](path){#fig-id}``."""
+
+    id: str | None
+    path: str
+    location: SourceLocation
 
 
 @dataclass(frozen=True)

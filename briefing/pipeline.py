@@ -10,15 +10,17 @@ from pathlib import Path
 
 from . import manifest
 from .citations import Citations, resolve_citations
-from .config import PAGE_GEOMETRY, BuildConfig, Variant
+from .config import PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant
 from .errors import ContentError, Diagnostics
 from .figures import draw_figures
-from .load import ContentFiles, LocatedStr, load_content, resolve_inside
+from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
-from .model import Briefing, FigureStyle
-from .render_html import render_html
-from .render_pdf import render_pdf, write_pdf
+from .impose import booklet_sheet_sides, impose_booklet
+from .model import Briefing, DrawnFigure, FigureStyle
+from .render_html import render_html, template_name
+from .render_pdf import render_pdf, variant_options, variant_resource_dirs, write_pdf
+from .validate import check_images, validate_briefing
 from .verify import verify_document
 from .write import write_atomically
 
@@ -31,6 +33,7 @@ STAGES = (
     "Rendering HTML",
     "Laying out pages",
     "Verifying layout",
+    "Imposing booklet",
     "Writing files",
 )
 
@@ -83,7 +86,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         briefing = validate_or_fail(files, report)
     with step(3, report, slug, gate=False):  # citation keys are checked next, whatever happens here
         document = parse_document(briefing, report)
-        _check_images(files, document, report)
+        check_images(files, document.images, report)
     with step(4, report, slug):
         citations = resolve_citations(document, briefing, report)
     return Prepared(briefing, document, citations)
@@ -95,54 +98,76 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
     if report is None:
         report = Diagnostics(strict=config.strict)
     slug = config.slug
-    briefing, document, citations = check(config, report)
+    prepared = check(config, report)
+    briefing, document = prepared.briefing, prepared.document
     geometry = PAGE_GEOMETRY[config.paper or briefing.metadata.paper]
     with step(5, report, slug):
         style = FigureStyle(width_mm=geometry.text_width_mm, font_dir=config.templates_dir / "fonts")
         figures = draw_figures(document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), report)
-    rendered_files: dict[Variant, bytes] = {}
-    pages: dict[Variant, int] = {}
-    html_name = config.output_path(Variant.HTML)
-    for variant in config.variants:
-        with step(6, report, slug):
-            html = render_html(briefing, document, citations, figures, geometry, variant, config.templates_dir, report)
-        if variant is Variant.HTML:
-            rendered_files[variant] = html.encode("utf-8")
-            continue
-        with step(7, report, slug):
-            allowed = [config.templates_dir, config.cache_dir.resolve()]
-            rendered = render_pdf(html, briefing.folder, allowed, html_name, report)
-        with step(8, report, slug):
-            assert rendered is not None
-            verify_document(rendered, document, figures, report)
-        rendered_files[variant] = write_pdf(rendered, report)
-        pages[variant] = len(rendered.document.pages)
+    editions = _Editions(config, prepared, figures, geometry, report)
+    rendered_files = {variant: editions.render(variant) for variant in config.variants}
     if report.has_failures():
         raise ContentError(report, "checking the output")
-    with step(9, report, slug):
+    with step(10, report, slug):
         outputs = []
-        for variant, data in rendered_files.items():
+        for variant, edition in rendered_files.items():
             path = config.output_path(variant)
-            write_atomically(path, data)
-            outputs.append(Output(path, pages.get(variant)))
+            write_atomically(path, edition.data)
+            outputs.append(Output(path, edition.pages))
         manifest_path = config.output_dir / f"{slug}.manifest.json"
         write_atomically(manifest_path, manifest.make_manifest(briefing, outputs, config))
     return BuildResult(slug, outputs, time.perf_counter() - started, report)
 
 
-def validate_or_fail(files: ContentFiles, report: Diagnostics) -> Briefing:
-    from .validate import validate_briefing
+@dataclass(frozen=True)
+class Edition:
+    data: bytes
+    pages: int | None = None
 
+
+class _Editions:
+    """Renders each variant once from the one parse of the content; the booklet reuses the PDF."""
+
+    def __init__(
+        self, config: BuildConfig, prepared: Prepared, figures: dict[str, DrawnFigure], geometry: PageGeometry,
+        report: Diagnostics,
+    ) -> None:
+        self.config, self.prepared, self.figures, self.geometry, self.report = config, prepared, figures, geometry, report
+        self.done: dict[Variant, Edition] = {}
+
+    def render(self, variant: Variant) -> Edition:
+        if variant not in self.done:
+            self.done[variant] = self._render(variant)
+        return self.done[variant]
+
+    def _render(self, variant: Variant) -> Edition:
+        config, report, slug = self.config, self.report, self.config.slug
+        briefing, document, citations = self.prepared
+        if variant is Variant.BOOKLET:
+            digital = self.render(Variant.PDF)
+            with step(9, report, slug):
+                data = impose_booklet(digital.data)
+            return Edition(data, booklet_sheet_sides(digital.pages or 0))
+        with step(6, report, slug):
+            html = render_html(
+                briefing, document, citations, self.figures, self.geometry, variant, config.templates_dir, report
+            )
+        if variant is Variant.HTML:
+            return Edition(html.encode("utf-8"))
+        with step(7, report, slug):
+            image_locations = {(briefing.folder / i.path).resolve().as_uri(): i.location for i in document.images}
+            allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
+            template = config.templates_dir / template_name(variant)
+            rendered = render_pdf(
+                html, briefing.folder, allowed, template, report, image_locations, **variant_options(variant)
+            )
+        with step(8, report, slug):
+            verify_document(rendered, document, self.figures, report, variant)
+        return Edition(write_pdf(rendered, report, variant), len(rendered.document.pages))
+
+
+def validate_or_fail(files: ContentFiles, report: Diagnostics) -> Briefing:
     briefing = validate_briefing(files, report)
     if briefing is None:
         raise ContentError(report, STAGES[1])
     return briefing
-
-
-def _check_images(files: ContentFiles, document: ParsedDocument, report: Diagnostics) -> None:
-    """Images are local files inside the briefing folder, nothing fetched."""
-    for image in document.images:
-        if "://" in image.path or image.path.startswith(("data:", "//")):
-            report.error(image.location, f"image '{image.path}': only local files inside the briefing folder can be used")
-            continue
-        resolve_inside(files, LocatedStr(image.path, image.location), report)

@@ -10,11 +10,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .citations import Citations
+from markdown_it.token import Token
+
+from .citations import BibliographyEntry, Citations
 from .config import PageGeometry, Variant
 from .errors import Diagnostics, SourceLocation, TemplateError
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
-from .model import Briefing, DrawnFigure, TimelineEvent
+from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
 
 FONT_FILES = {
     ("Noto Serif", "normal", 400): "NotoSerif-Regular.ttf",
@@ -38,6 +40,11 @@ class ChronologyRow:
     event: TimelineEvent
     summary_html: Markup
     sources_html: Markup
+
+
+def template_name(variant: Variant) -> str:
+    """The handout has a layout of its own; every other edition is the whole briefing."""
+    return "handout.html" if variant is Variant.HANDOUT else "briefing.html"
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -73,6 +80,7 @@ def render_html(
     """Render the whole briefing; template errors become located diagnostics."""
     env = make_environment(templates_dir)
     inline_assets = variant is Variant.HTML
+    excerpt = variant is Variant.HANDOUT  # cross-references point to pages the handout does not have
 
     def asset_url(path: Path | str) -> str:
         """Local files only: figures from the cache, images from the briefing folder."""
@@ -81,7 +89,7 @@ def render_html(
 
     def partial(name: str, **context: Any) -> Markup:
         template = env.get_template(f"partials/{name}.html")
-        return Markup(template.render(figures=figures, asset_url=asset_url, **context))
+        return Markup(template.render(figures=figures, asset_url=asset_url, excerpt=excerpt, **context))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
 
@@ -99,11 +107,12 @@ def render_html(
         for i, event in enumerate(events)
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
+    sections = [markdown(fragment) for fragment in document.sections]  # also collects figure captions
     context = {
         "briefing": briefing,
         "meta": briefing.metadata,
         "summary": markdown(document.summary),
-        "sections": [markdown(fragment) for fragment in document.sections],
+        "sections": sections,
         "headings": document.headings,
         "chronology": rows,
         "timeline": briefing.timeline,
@@ -113,14 +122,70 @@ def render_html(
         "fonts": [(family, style, weight, (templates_dir / "fonts" / name).as_uri())
                   for (family, style, weight), name in FONT_FILES.items()],
         "inline_assets": inline_assets,
+        "figures": figures,
+        "press": _press_profiles() if variant is Variant.PRINT else None,
+        "handout": _handout(document, citations, render_context.captions) if variant is Variant.HANDOUT else None,
     }
     try:
-        return env.get_template("briefing.html").render(**context)
+        return env.get_template(template_name(variant)).render(**context)
     except jinja2.TemplateSyntaxError as error:
         report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
     except jinja2.TemplateError as error:
         report.error(_template_location(error, templates_dir), f"template: {error}")
     return ""
+
+
+@dataclass(frozen=True)
+class PressProfiles:
+    cmyk_url: str
+    srgb_url: str
+
+
+def _press_profiles() -> PressProfiles:
+    from .render_pdf import CMYK_PROFILE, srgb_profile
+
+    return PressProfiles(CMYK_PROFILE.as_uri(), srgb_profile().as_uri())
+
+
+@dataclass(frozen=True)
+class Handout:
+    """What the handout shows besides the key judgments: the main figure and the works cited."""
+
+    figure: TimelineFigureSpec | None
+    figure_number: str | None
+    caption: Markup
+    sources: tuple[BibliographyEntry, ...]
+
+
+def _handout(document: ParsedDocument, citations: Citations, captions: dict[str, str]) -> Handout:
+    """The main figure is the first timeline figure; the sources are those the handout cites."""
+    figure = document.timeline_figures[0] if document.timeline_figures else None
+    cited = _cited_keys(document.summary.tokens if document.summary else [], citations)
+    if figure:
+        cited |= _cited_keys(_figure_tokens(document, figure), citations)
+    number = document.targets[figure.id].number if figure and figure.id in document.targets else None
+    caption = Markup(captions.get(figure.id, "")) if figure else Markup("")
+    sources = tuple(entry for entry in citations.bibliography if entry.key in cited)
+    return Handout(figure, number, caption, sources)
+
+
+def _figure_tokens(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Token]:
+    for fragment in document.sections:
+        tokens = fragment.tokens
+        for index, token in enumerate(tokens):
+            if token.type == "timeline_open" and token.meta["spec"] is figure:
+                end = next(i for i in range(index, len(tokens)) if tokens[i].type == "timeline_close")
+                return tokens[index:end]
+    return []
+
+
+def _cited_keys(tokens: list[Token], citations: Citations) -> set[str]:
+    keys: set[str] = set()
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "citation":
+                keys.update(citations.clusters[child.meta["cluster"].index].keys)
+    return keys
 
 
 def _template_location(error: Exception, templates_dir: Path) -> SourceLocation:

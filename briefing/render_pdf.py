@@ -3,27 +3,54 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from .config import Variant
 from .errors import Diagnostics, SourceLocation
+from .press import finish_for_press
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
 
 PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
-"""The digital edition: tagged PDF/UA-1, so screen readers get structure and alt text."""
+"""The digital edition and the handout: tagged PDF/UA-1, so screen readers get structure and alt text."""
+PRINT_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/x-4", "pdf_tags": True}
+"""The print-shop edition: PDF/X-4 with a CMYK output intent (the ``@color-profile`` of print.css)."""
+
+CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+"""The output intent of the print edition: Artifex's SWOP-based CMYK profile from Debian's
+libgs-common (scripts/system-deps.sh installs it). Read from the system, not vendored: its
+licence (AGPL) is not ours to redistribute with the project."""
+
+
+def variant_options(variant: Variant) -> dict[str, Any]:
+    return dict(PRINT_OPTIONS if variant is Variant.PRINT else PDF_OPTIONS)
+
+
+def srgb_profile() -> Path:
+    """WeasyPrint's own sRGB profile: what RGB content means in the print edition."""
+    import weasyprint
+
+    return Path(weasyprint.__file__).parent / "pdf" / "sRGB2014.icc"
+
+
+def variant_resource_dirs(variant: Variant) -> list[Path]:
+    """Folders besides the briefing and the templates a variant may read (colour profiles)."""
+    if variant is not Variant.PRINT:
+        return []
+    return [CMYK_PROFILE.parent, srgb_profile().parent]
 
 
 @dataclass(frozen=True)
 class RenderedDocument:
     document: Document
     html_path: Path
-    """Where the HTML came from, for messages about it."""
+    """The template the HTML came from, for messages about the layout."""
 
 
 def _confined_fetcher(allowed_roots: Sequence[Path], refused: list[str]) -> Any:
@@ -48,17 +75,24 @@ def _confined_fetcher(allowed_roots: Sequence[Path], refused: list[str]) -> Any:
 
 
 @contextmanager
-def engine_messages(report: Diagnostics, where: SourceLocation) -> Iterator[None]:
-    """Copy WeasyPrint's log into the report: its errors fail the build, its warnings are kept."""
+def engine_messages(
+    report: Diagnostics, where: SourceLocation, url_locations: Mapping[str, SourceLocation] | None = None
+) -> Iterator[None]:
+    """Copy WeasyPrint's log into the report: its errors fail the build, its warnings are kept.
+
+    A message about a URL that came from the content is located where the content names it.
+    """
     logger = logging.getLogger("weasyprint")
+    locations = url_locations or {}
 
     class ToReport(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             message = record.getMessage().splitlines()[0]
+            location = next((loc for url, loc in locations.items() if url in message), where)
             if record.levelno >= logging.ERROR:
-                report.error(where, f"rendering: {message}")
+                report.error(location, f"rendering: {message}")
             elif record.levelno >= logging.WARNING:
-                report.warning(where, f"rendering: {message}")
+                report.warning(location, f"rendering: {message}")
 
     handler = ToReport(logging.WARNING)
     saved = (logger.handlers[:], logger.propagate, logger.level)
@@ -73,21 +107,30 @@ def engine_messages(report: Diagnostics, where: SourceLocation) -> Iterator[None
 
 
 def render_pdf(
-    html: str, base_dir: Path, allowed_roots: Sequence[Path], html_name: Path, report: Diagnostics
-) -> RenderedDocument | None:
-    """Lay out the HTML; None when the engine reported errors."""
+    html: str,
+    base_dir: Path,
+    allowed_roots: Sequence[Path],
+    template: Path,
+    report: Diagnostics,
+    url_locations: Mapping[str, SourceLocation] | None = None,
+    **options: Any,
+) -> RenderedDocument:
+    """Lay out the HTML; the engine's complaints land in ``report``."""
     from weasyprint import HTML
 
     refused: list[str] = []
     fetcher = _confined_fetcher([base_dir, *allowed_roots], refused)
-    where = SourceLocation(html_name)
-    with engine_messages(report, where):
-        document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(**PDF_OPTIONS)
-    return RenderedDocument(document, html_name)
+    where = SourceLocation(template)
+    with engine_messages(report, where, url_locations):
+        document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
+            **{**PDF_OPTIONS, **options}
+        )
+    return RenderedDocument(document, template)
 
 
-def write_pdf(rendered: RenderedDocument, report: Diagnostics, **options: Any) -> bytes:
-    """Serialise the laid-out document (font subsetting happens here)."""
+def write_pdf(rendered: RenderedDocument, report: Diagnostics, variant: Variant) -> bytes:
+    """Serialise the laid-out document (font subsetting happens here); press finishing for print."""
+    finisher = finish_for_press if variant is Variant.PRINT else None
     with engine_messages(report, SourceLocation(rendered.html_path)):
-        data: bytes = rendered.document.write_pdf(**{**PDF_OPTIONS, **options})
+        data: bytes = rendered.document.write_pdf(finisher=finisher, **variant_options(variant))
     return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from .model import (
     Briefing,
     Category,
     CitationKey,
+    ImageFigure,
     MarkdownSource,
     Metadata,
     Paper,
@@ -30,7 +31,7 @@ from .model import (
 BRIEFING_KEYS = (
     "title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
-    "keywords",
+    "keywords", "nocite",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 EVENT_KEYS = ("id", "date", "end", "title", "label", "category", "tags", "summary", "sources")
@@ -104,6 +105,7 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
         paper=Paper(paper) if paper else Paper.A4,
         citation_style=_string(config, "citation-style", report) or "chicago-author-date",
         keywords=tuple(_string_list(config.get("keywords"), "keywords", report)),
+        nocite=tuple(CitationKey(v.lstrip("@"), v.location) for v in _string_list(config.get("nocite"), "nocite", report)),
     )
 
 
@@ -340,6 +342,41 @@ def _partial_date(value: Any, owner: str, report: Diagnostics) -> PartialDate | 
     if date is None:
         report.error(value.location, f"{owner}: '{value}' is not a date ({DATE_HINT})")
     return date
+
+
+# -- images --------------------------------------------------------------------------------
+
+MAX_IMAGE_PIXELS = 40_000_000
+"""About 8000 x 5000: larger images are refused before the engine decodes them (decompression bombs)."""
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+
+
+def check_images(files: ContentFiles, images: Sequence[ImageFigure], report: Diagnostics) -> None:
+    """Images are local files inside the briefing folder, of a known kind and a sane size."""
+    for image in images:
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//", image.path):
+            report.error(image.location, f"image '{image.path}': only local files inside the briefing folder can be used")
+            continue
+        path = resolve_inside(files, LocatedStr(image.path, image.location), report)
+        if path is None:
+            continue
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            report.error(image.location, f"image '{image.path}': expected one of {', '.join(IMAGE_SUFFIXES)}")
+        elif path.suffix.lower() != ".svg":
+            _check_raster(path, image, report)
+
+
+def _check_raster(path: Path, image: ImageFigure, report: Diagnostics) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:  # reads the header only, decodes nothing
+            width, height = opened.size
+    except (UnidentifiedImageError, OSError):
+        report.error(image.location, f"image '{image.path}' is not a readable image file")
+        return
+    if width * height > MAX_IMAGE_PIXELS:
+        report.error(image.location, f"image '{image.path}' is {width} x {height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels")
 
 
 # -- references ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 # Install the Debian packages the build and the tests need, when they are missing:
 #   poppler-utils        pdftoppm/pdftotext, to look at and test rendered pages
 #   libharfbuzz-subset0  WeasyPrint's fast font subsetting (it falls back to slow fontTools without it)
+#   libgs-common         the CMYK ICC profile that is the print edition's output intent
 # Runs apt-get only as root (as CI does); otherwise prints the command to run.
 set -eu
 missing=""
@@ -9,6 +10,7 @@ command -v pdftoppm >/dev/null 2>&1 || missing="$missing poppler-utils"
 if ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0'; then
   missing="$missing libharfbuzz-subset0"
 fi
+[ -f /usr/share/color/icc/ghostscript/default_cmyk.icc ] || missing="$missing libgs-common"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Debian packages:$missing" >&2

@@ -43,7 +43,7 @@ def test_failed_build_leaves_earlier_outputs_untouched(
     out = tmp_path / "out"
     assert main(["build", "--quiet", "--out", str(out), str(folder)]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {"brief.pdf", "brief.manifest.json"}
+    assert set(before) == {"brief.pdf", "brief-print.pdf", "brief-handout.pdf", "brief.manifest.json"}
     (folder / "sections" / "one.md").write_text("# One\n\nNow citing [@missing].\n")
     assert main(["build", "--quiet", "--out", str(out), str(folder)]) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary files either
@@ -64,7 +64,7 @@ def test_new_briefing_builds_for_a_first_time_user(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (out / "my-briefing.pdf").stat().st_size > 10_000
-    assert "1/9 Loading content" in result.stderr
+    assert "1/10 Loading content" in result.stderr
     assert f"wrote {out}/my-briefing.pdf (" in result.stderr
     assert "1 briefing built, 0 failed, in " in result.stderr
 

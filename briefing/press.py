@@ -1,0 +1,66 @@
+"""A laid-out print edition -> press-ready PDF/X: crop marks outside the bleed, RGB tagged as sRGB.
+
+Runs as WeasyPrint's *finisher*, on the PDF objects just before they are written, so nothing
+is parsed or serialised twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MM = 72 / 25.4
+BLEED_MM = 3.0
+"""Trim to bleed edge, on every side: what print shops ask for."""
+SLUG_MM = 9.0
+"""Paper beyond the bleed that carries the crop marks."""
+MARK_LENGTH_MM = 5.0
+MARK_WIDTH_PT = 0.25
+REGISTRATION = "1 1 1 1 k 1 1 1 1 K"
+"""Crop marks print on every plate (registration colour), as imposition software expects."""
+SRGB_PROFILE_NAME = "--srgb"
+"""The ``@color-profile`` of the print stylesheet whose ICC profile describes RGB content."""
+
+
+def finish_for_press(document: Any, pdf: Any) -> None:
+    """Widen each page for the crop marks, draw them, and make DeviceRGB mean sRGB."""
+    import pydyf
+
+    for page in _pages(pdf):
+        trim = [float(v) for v in page["TrimBox"]]
+        slug = (BLEED_MM + SLUG_MM) * MM
+        page["MediaBox"] = pydyf.Array([trim[0] - slug, trim[1] - slug, trim[2] + slug, trim[3] + slug])
+        bleed = BLEED_MM * MM
+        page["BleedBox"] = pydyf.Array([trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed])
+        marks = pydyf.Stream([_crop_marks(trim)])
+        pdf.add_object(marks)
+        contents = page["Contents"]
+        page["Contents"] = pydyf.Array([contents, marks.reference])
+    _default_rgb_is_srgb(pdf)
+
+
+def _pages(pdf: Any) -> list[Any]:
+    kids = pdf.pages["Kids"]
+    return [pdf.objects[number] for number in kids[::3]]
+
+
+def _crop_marks(trim: list[float]) -> str:
+    """Eight short lines at the corners, starting at the bleed edge so they never print on the page."""
+    left, bottom, right, top = trim
+    gap, length = BLEED_MM * MM, MARK_LENGTH_MM * MM
+    lines = []
+    for x, y, sx, sy in ((left, bottom, -1, -1), (right, bottom, 1, -1), (left, top, -1, 1), (right, top, 1, 1)):
+        # horizontal mark on the trim line y, vertical mark on the trim line x
+        lines.append(f"{x + sx * gap:.3f} {y:.3f} m {x + sx * (gap + length):.3f} {y:.3f} l S")
+        lines.append(f"{x:.3f} {y + sy * gap:.3f} m {x:.3f} {y + sy * (gap + length):.3f} l S")
+    return "\n".join(["q", REGISTRATION, f"{MARK_WIDTH_PT} w", "0 J", *lines, "Q"])
+
+
+def _default_rgb_is_srgb(pdf: Any) -> None:
+    """Colour spaces named in the print stylesheet get ``DefaultRGB``: DeviceRGB becomes sRGB.
+
+    PDF/X-4 accepts device-independent RGB; with DefaultRGB the RIP converts figures and
+    images from sRGB to the output intent instead of guessing.
+    """
+    for candidate in pdf.objects:
+        if isinstance(candidate, dict) and SRGB_PROFILE_NAME in candidate:
+            candidate["DefaultRGB"] = candidate[SRGB_PROFILE_NAME]
