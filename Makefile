@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 
-.PHONY: all build test test-fast lint bench system-deps clean
+.PHONY: all build test test-fast lint bench checksums system-deps clean
 
 all: build
 
@@ -34,6 +34,9 @@ test-fast: $(TEST_INSTALLED)
 
 lint: $(TEST_INSTALLED)
 	$(BIN)/ruff check briefing tests build.py
+
+checksums:
+	cd output && sha256sum *.pdf *.manifest.json > SHA256SUMS
 
 clean:
 	rm -rf .cache output/*.pdf output/*.html output/*.json

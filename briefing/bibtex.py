@@ -1,4 +1,9 @@
-"""BibTeX text -> CSL-JSON references, with LaTeX accents and braces decoded and every error located."""
+"""BibTeX text -> CSL-JSON references, with LaTeX accents and braces decoded and every error located.
+
+Fields map to CSL as Pandoc's BibLaTeX reader maps them, so a ``.bib`` file formats as it does
+with ``pandoc --citeproc``: titles are taken to be in title case and turned into sentence case,
+words in braces keeping their case (``{NATO}``, ``{Iran}``); the CSL style capitalises again.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ ENTRY_TYPES = {
     "article": "article-journal", "book": "book", "booklet": "pamphlet", "inbook": "chapter",
     "incollection": "chapter", "inproceedings": "paper-conference", "conference": "paper-conference",
     "manual": "report", "mastersthesis": "thesis", "phdthesis": "thesis", "thesis": "thesis",
-    "misc": "document", "online": "webpage", "techreport": "report", "report": "report",
+    "misc": "", "online": "webpage", "techreport": "report", "report": "report",
     "unpublished": "manuscript", "proceedings": "book", "legislation": "legislation",
     "jurisdiction": "legal_case",
 }
@@ -25,8 +30,17 @@ TEXT_FIELDS = {
     "location": "publisher-place", "edition": "edition", "volume": "volume", "pages": "page",
     "doi": "DOI", "url": "URL", "isbn": "ISBN", "note": "note", "series": "collection-title",
     "chapter": "chapter-number", "abstract": "abstract", "language": "language", "type": "genre",
-    "howpublished": "medium",
+    "howpublished": "publisher",
 }
+TITLE_FIELDS = ("title", "booktitle", "series")
+"""Fields Pandoc reads as English title case and stores in sentence case."""
+PROTECTED_FIELDS = ("journal", "journaltitle")
+"""Fields kept as written, but whose braced words a style's title case must not touch either."""
+ENTRY_SUBTYPES = {("article", "newspaper"): "article-newspaper", ("article", "magazine"): "article-magazine"}
+THESIS_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
+ENGLISH = ("", "english", "american", "british", "en", "en-us", "en-gb", "usenglish", "ukenglish")
+NOCASE = ('<span class="nocase">', "</span>")
+"""CSL-JSON's mark for text whose case a style must not change (citeproc-py honours it)."""
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
@@ -193,6 +207,99 @@ def decode_latex(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
+def sentence_case(value: str, lower: bool = True) -> str:
+    """A BibTeX title -> CSL sentence case, as Pandoc does: a capitalised word ("Iran") is lowered
+    unless it opens the title or follows ':', '.', '?' or '!'; words in braces (or holding a braced
+    accent, ``M{\\"u}ller``), all-capital words and words with letters beyond ASCII keep their case.
+    With ``lower=False`` only the braces are kept, as marks that the case must not change."""
+    parts, state, carry = [], "start", ""
+    runs = _protected_runs(value)
+    last_word_run = max((i for i, (p, t) in enumerate(runs) if re.search(r"[^\W_]", t)), default=-1)
+    for run_index, (protected, decoded) in enumerate(runs):
+        if protected:
+            parts.append(NOCASE[0] + decoded + NOCASE[1])
+            state, carry = "word", decoded[-1:]
+            continue
+        out, position = [], 0
+        for match in re.finditer(r"[^\W_]+", decoded):
+            between = carry + decoded[position: match.start()]
+            if state != "start" or between.strip():
+                state = _sentence_state(between, state)
+            word = match[0]
+            capitalised = word[0].isupper() and word[1:].islower() and word.isascii()
+            last = run_index == last_word_run and not re.search(r"[^\W_]", decoded[match.end():])
+            if last and state == "sentence":
+                state = "word"  # Pandoc lowers the last word even after a full stop
+            if lower and state not in ("start", "sentence") and capitalised:
+                word = word.lower()
+            out.append(decoded[position: match.start()] + word)
+            position, state, carry = match.end(), "in-word", ""
+        tail = decoded[position:]
+        if tail:
+            state = _sentence_state(carry + tail, state)
+            carry = ""
+        parts.append("".join(out) + tail)
+    text = re.sub(r"\s+", " ", "".join(parts)).strip()
+    return text.replace(NOCASE[1] + NOCASE[0], "")
+
+
+def _sentence_state(between: str, state: str) -> str:
+    stripped = between.strip()
+    if between[-1:].isspace() and stripped and stripped[-1] in ".:?!":
+        return "sentence"
+    return "word" if between else state
+
+
+def _protected_runs(value: str) -> list[tuple[bool, str]]:
+    """Decoded (protected, text) runs: braced groups keep their case, and so does a word glued to
+    one (``f{\\"u}r``, as Pandoc reads it)."""
+    runs = []
+    for protected, text in _brace_groups(value):
+        lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+        decoded = lead + decode_latex(text) + trail if text.strip() else text
+        runs.append([protected, decoded])
+    for index, run in enumerate(runs):
+        if not run[0]:
+            continue
+        if index and not runs[index - 1][0] and (match := re.search(r"[^\W_]+$", runs[index - 1][1])):
+            runs[index - 1][1], run[1] = runs[index - 1][1][: match.start()], match[0] + run[1]
+        if index + 1 < len(runs) and not runs[index + 1][0] and (match := re.match(r"[^\W_]+", runs[index + 1][1])):
+            runs[index + 1][1], run[1] = runs[index + 1][1][match.end():], run[1] + match[0]
+    merged: list[tuple[bool, str]] = []
+    for protected, text in runs:
+        if merged and merged[-1][0] == protected:
+            merged[-1] = (protected, merged[-1][1] + text)
+        elif text:
+            merged.append((protected, text))
+    return merged
+
+
+def _brace_groups(value: str) -> list[tuple[bool, str]]:
+    """Split a field into (braced, text) runs at its top-level ``{...}`` groups."""
+    runs: list[tuple[bool, str]] = []
+    depth, start = 0, 0
+    for index, char in enumerate(value):
+        if char == "{":
+            if depth == 0:
+                runs.append((False, value[start:index]))
+                start = index
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                group = value[start: index + 1]
+                runs.append((True, group))
+                start = index + 1
+    runs.append((False, value[start:]))
+    merged: list[tuple[bool, str]] = []
+    for protected, text in runs:
+        if merged and not protected and not merged[-1][0]:
+            merged[-1] = (False, merged[-1][1] + text)
+        elif text:
+            merged.append((protected, text))
+    return merged
+
+
 def _split_names(value: str) -> list[dict[str, str]]:
     """BibTeX names: 'Last, First', 'First Last', or '{Literal Organisation}'."""
     names = []
@@ -229,10 +336,26 @@ def _split_top_level(value: str, separator: str) -> list[str]:
 
 
 def _to_csl(key: str, kind: str, fields: dict[str, str]) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": key, "type": ENTRY_TYPES.get(kind, "document")}
+    subtype = ENTRY_SUBTYPES.get((kind, fields.get("entrysubtype", "").strip().lower()))
+    item: dict[str, Any] = {"id": key, "type": subtype or ENTRY_TYPES.get(kind, "document")}
+    english = (fields.get("langid") or fields.get("language") or "").strip().lower() in ENGLISH
     for bib_name, csl_name in TEXT_FIELDS.items():
         if bib_name in fields and csl_name not in item:
-            item[csl_name] = decode_latex(fields[bib_name])
+            raw = fields[bib_name]
+            if english and bib_name in TITLE_FIELDS:
+                item[csl_name] = sentence_case(raw)
+            elif bib_name in PROTECTED_FIELDS:
+                item[csl_name] = sentence_case(raw, lower=False)
+            else:
+                item[csl_name] = decode_latex(raw)
+    if "title" in item and "title-short" not in item:
+        short = fields.get("shorttitle")
+        if short:
+            item["title-short"] = sentence_case(short) if english else decode_latex(short)
+        elif ": " in item["title"]:
+            item["title-short"] = item["title"].split(": ", 1)[0]
+    if kind in THESIS_GENRES and "genre" not in item:
+        item["genre"] = THESIS_GENRES[kind]
     if "number" in fields:
         item["issue" if kind == "article" else "number"] = decode_latex(fields["number"])
     for role in ("author", "editor", "translator"):

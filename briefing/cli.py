@@ -160,15 +160,16 @@ def _run_check(args: argparse.Namespace) -> int:
     failed = 0
     for folder in _briefing_folders(args.paths):
         report = Diagnostics(strict=args.strict)
+        stopped = False
         try:
             check(BuildConfig(content_dir=folder), report)
         except ContentError:
-            failed += 1
+            stopped = True
         for diagnostic in report:
             print(diagnostic, file=sys.stderr)
-        if report.has_failures() and not failed:
-            failed += 1
-        LOGGER.info("%s: %s", folder, "problems found" if report.has_failures() else "ok")
+        problems = stopped or report.has_failures()
+        failed += problems
+        LOGGER.info("%s: %s", folder, "problems found" if problems else "ok")
     return 1 if failed else 0
 
 

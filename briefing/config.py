@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -45,6 +48,13 @@ class PageGeometry:
     def text_width_mm(self) -> float:
         return self.width_mm - self.margin_inner_mm - self.margin_outer_mm
 
+    @property
+    def text_height_mm(self) -> float:
+        return self.height_mm - self.margin_top_mm - self.margin_bottom_mm
+
+
+MAX_FIGURE_SHARE_OF_PAGE = 0.6
+"""A timeline taller than this share of the text height is drawn in parts, at full text size."""
 
 PAGE_GEOMETRY = {
     Paper.A4: PageGeometry(210, 297, 26, 24, 25, 25, "A4"),
@@ -65,6 +75,8 @@ class BuildConfig:
     use_cache: bool = True
     cache_dir: Path = DEFAULT_CACHE_DIR
     templates_dir: Path = DEFAULT_TEMPLATES_DIR
+    epoch: int | None = None
+    """Seconds since 1970 that stand for "now" in the outputs; None: see ``resolve_epoch``."""
 
     @property
     def slug(self) -> str:
@@ -79,3 +91,27 @@ class BuildConfig:
             Variant.HTML: f"{self.slug}.html",
         }
         return self.output_dir / names[variant]
+
+
+def resolve_epoch(content_dir: Path) -> int:
+    """The build's "now": ``SOURCE_DATE_EPOCH``, else the last commit touching the content, else the clock.
+
+    The same inputs then give the same bytes, in CI and on a laptop alike.
+    """
+    from .errors import UsageError
+
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is not None:
+        if not value.strip().isdigit():
+            raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, found '{value}'")
+        return int(value)
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", "."],
+            cwd=content_dir, capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        result = None
+    if result is not None and result.returncode == 0 and result.stdout.strip().isdigit():
+        return int(result.stdout.strip())
+    return int(time.time())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -50,7 +51,16 @@ class Diagnostic:
 
     def __str__(self) -> str:
         prefix = f"{self.location}: " if self.location else ""
-        return f"{prefix}{self.severity.value}: {self.message}"
+        return _one_line(f"{prefix}{self.severity.value}: {self.message}")
+
+
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Control characters, and the bidirectional overrides that could reorder a terminal line (Trojan Source)."""
+
+
+def _one_line(text: str) -> str:
+    """Show quoted content verbatim but harmless: one message stays one line that reads as written."""
+    return _INVISIBLE.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass
@@ -117,7 +127,8 @@ class ContentError(BriefingError):
         count = len(report.errors) or len(report.warnings)
         kind = "error" if report.errors else "warning (--strict)"
         where = f" while {stage.lower()}" if stage else ""
-        super().__init__(f"build failed{where}: {count} {kind}{'s' if count != 1 else ''}")
+        plural = "s" if count != 1 else ""
+        super().__init__(f"build failed{where}: {count} {kind}{plural}" if count else f"build failed{where}")
 
 
 def did_you_mean(found: str, known: Iterable[str]) -> str:

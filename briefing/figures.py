@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostics
+from .fonts import uncovered
+from .write import write_atomically
 from .model import (
     Category,
     DrawnFigure,
@@ -32,13 +34,16 @@ if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays fo
     from matplotlib.axes import Axes
     from matplotlib.backend_bases import RendererBase
     from matplotlib.figure import Figure
+    from matplotlib.legend import Legend
 
-__all__ = ["FIGURE_CODE_VERSION", "draw_figures", "make_timeline"]
+__all__ = ["FIGURE_CODE_VERSION", "alt_text", "cache_key", "draw_figures", "make_timeline", "select_events"]
 
-FIGURE_CODE_VERSION = "1"
+FIGURE_CODE_VERSION = "2"
 """Bump when the drawing code changes what a figure looks like: it invalidates the cache."""
 
-FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf")
+FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regular.ttf")
+FALLBACK_FAMILY = "Noto Naskh Arabic"
+"""Persian and Arabic names in labels: matplotlib falls back to it glyph by glyph, as the page does."""
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 """Okabe & Ito (2008) colour-blind-safe palette, darkest and most distinct hues first."""
@@ -77,8 +82,11 @@ def draw_figures(
     style: FigureStyle,
     cache_dir: Path,
     report: Diagnostics,
-) -> dict[str, DrawnFigure]:
-    """Draw every timeline figure the document asks for, reusing cached SVGs when nothing changed."""
+) -> dict[str, tuple[DrawnFigure, ...]]:
+    """Draw every timeline figure the document asks for, reusing cached SVGs when nothing changed.
+
+    A figure too tall for its page is drawn in consecutive parts, each at full text size.
+    """
     fonts = [style.font_dir / name for name in FONT_FILES]
     missing = [font for font in fonts if not font.is_file()]
     if missing:
@@ -86,27 +94,44 @@ def draw_figures(
         return {}
     font_hashes = {font.name: _file_sha256(font) for font in fonts}
     folder = cache_dir / "figures"
-    drawn: dict[str, DrawnFigure] = {}
+    drawn: dict[str, tuple[DrawnFigure, ...]] = {}
     seen: dict[str, TimelineFigureSpec] = {}
     for spec in specs:
         if spec.id in seen:
             if _filters(seen[spec.id]) != _filters(spec):
-                report.warning(spec.location, f"figure id '{spec.id}' is used twice with different filters; "
-                               "the first is drawn")
+                report.warning(
+                    spec.location, f"figure id '{spec.id}' is used twice with different filters; the first is drawn"
+                )
             continue
         seen[spec.id] = spec
         events = select_events(spec, timeline)
+        if not _labels_drawable(events, style.font_dir, report):
+            continue
         if not events:
             report.warning(spec.location, f"figure '{spec.id}' selects no timeline event ({_describe_filters(spec)})")
             continue
         key = cache_key(spec, events, timeline.categories, style, font_hashes)
         stem = f"{_safe_name(spec.id)}-{key[:16]}"
-        svg_path, sidecar = folder / f"{stem}.svg", folder / f"{stem}.json"
-        figure = _read_cached(spec.id, svg_path, sidecar, key)
-        if figure is None:
-            figure = _draw_and_store(spec.id, events, timeline.categories, style, svg_path, sidecar, key)
-        drawn[spec.id] = figure
+        sidecar = folder / f"{stem}.json"
+        parts = _read_cached(spec.id, folder, sidecar, key)
+        if parts is None:
+            parts = _draw_and_store(spec.id, events, timeline.categories, style, folder / stem, sidecar, key)
+        drawn[spec.id] = parts
     return drawn
+
+
+def _labels_drawable(events: Sequence[TimelineEvent], font_dir: Path, report: Diagnostics) -> bool:
+    """A label with a character the fonts lack is an error at its event, not a box in the figure."""
+    drawable = True
+    for event in events:
+        for char in uncovered(event.short_label, font_dir):
+            drawable = False
+            report.error(
+                event.location,
+                f"event '{event.name}': the figure label has '{char}' (U+{ord(char):04X}), which is in none of "
+                "the embedded fonts; use 'label:' to give the figure a label without it",
+            )
+    return drawable
 
 
 def select_events(spec: TimelineFigureSpec, timeline: Timeline) -> list[TimelineEvent]:
@@ -142,6 +167,7 @@ def cache_key(
             "width_mm": style.width_mm,
             "font_size_pt": style.font_size_pt,
             "sans_family": style.sans_family,
+            "max_height_mm": style.max_height_mm,
             "fonts": dict(sorted(font_hashes.items())),
         },
     }
@@ -172,24 +198,28 @@ def alt_text(events: Sequence[TimelineEvent]) -> str:
 # --------------------------------------------------------------------------- cache
 
 
-def _read_cached(figure_id: str, svg_path: Path, sidecar: Path, key: str) -> DrawnFigure | None:
-    """A figure drawn earlier with the same key, or None when either file is missing or unreadable."""
-    if not (svg_path.is_file() and sidecar.is_file()):
+def _read_cached(figure_id: str, folder: Path, sidecar: Path, key: str) -> tuple[DrawnFigure, ...] | None:
+    """A figure drawn earlier with the same key, or None when a file is missing or unreadable."""
+    if not sidecar.is_file():
         return None
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
         if data.get("key") != key:
             return None
-        return DrawnFigure(
-            id=figure_id,
-            svg_path=svg_path,
-            alt_text=str(data["alt_text"]),
-            width_mm=float(data["width_mm"]),
-            height_mm=float(data["height_mm"]),
-            event_count=int(data["event_count"]),
+        parts = tuple(
+            DrawnFigure(
+                id=figure_id,
+                svg_path=folder / str(part["svg"]),
+                alt_text=str(part["alt_text"]),
+                width_mm=float(part["width_mm"]),
+                height_mm=float(part["height_mm"]),
+                event_count=int(part["event_count"]),
+            )
+            for part in data["parts"]
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged cache entry is simply redrawn
+    return parts if parts and all(part.svg_path.is_file() for part in parts) else None
 
 
 def _draw_and_store(
@@ -197,47 +227,60 @@ def _draw_and_store(
     events: Sequence[TimelineEvent],
     categories: Sequence[Category],
     style: FigureStyle,
-    svg_path: Path,
+    stem: Path,
     sidecar: Path,
     key: str,
-) -> DrawnFigure:
-    """Draw one figure, then write SVG before sidecar: a sidecar means the SVG is complete."""
-    figure = make_timeline(events, categories, style)
-    width_in, height_in = (float(v) for v in figure.get_size_inches())
-    svg_path.parent.mkdir(parents=True, exist_ok=True)
-    _save_svg(figure, svg_path)
-    drawn = DrawnFigure(
-        id=figure_id,
-        svg_path=svg_path,
-        alt_text=alt_text(events),
-        width_mm=round(width_in * MM_PER_INCH, 4),
-        height_mm=round(height_in * MM_PER_INCH, 4),
-        event_count=len(events),
-    )
+) -> tuple[DrawnFigure, ...]:
+    """Draw one figure (in parts if it must), then write the SVGs before the sidecar that lists them."""
+    chunks = [list(events)]
+    figures = [make_timeline(events, categories, style)]
+    while len(chunks) < len(events) and any(_height_mm(f) > style.max_height_mm for f in figures):
+        count = len(chunks) + 1
+        chunks = _split(events, count)
+        figures = [make_timeline(chunk, categories, style) for chunk in chunks]
+    parts = []
+    for index, (chunk, figure) in enumerate(zip(chunks, figures, strict=True), start=1):
+        svg_path = stem.with_name(f"{stem.name}-{index}.svg")
+        svg_path.parent.mkdir(parents=True, exist_ok=True)
+        _save_svg(figure, svg_path)
+        width_in = float(figure.get_size_inches()[0])
+        parts.append(
+            DrawnFigure(
+                id=figure_id,
+                svg_path=svg_path,
+                alt_text=alt_text(chunk),
+                width_mm=round(width_in * MM_PER_INCH, 4),
+                height_mm=round(_height_mm(figure), 4),
+                event_count=len(chunk),
+            )
+        )
     record = {
         "key": key,
         "id": figure_id,
-        "alt_text": drawn.alt_text,
-        "width_mm": drawn.width_mm,
-        "height_mm": drawn.height_mm,
-        "event_count": drawn.event_count,
+        "parts": [
+            {
+                "svg": part.svg_path.name,
+                "alt_text": part.alt_text,
+                "width_mm": part.width_mm,
+                "height_mm": part.height_mm,
+                "event_count": part.event_count,
+            }
+            for part in parts
+        ],
     }
     text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    _write_atomic(sidecar, text.encode("utf-8"))
-    return drawn
+    write_atomically(sidecar, text.encode("utf-8"))
+    return tuple(parts)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write next to the target then rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _height_mm(figure: Figure) -> float:
+    return float(figure.get_size_inches()[1]) * MM_PER_INCH
+
+
+def _split(events: Sequence[TimelineEvent], count: int) -> list[list[TimelineEvent]]:
+    """Consecutive runs of about equal size, in date order: part 2 continues where part 1 ends."""
+    size = -(-len(events) // count)
+    return [list(events[start: start + size]) for start in range(0, len(events), size)]
 
 
 def _file_sha256(path: Path) -> str:
@@ -356,17 +399,16 @@ class _Placement:
     align: str  # "left" or "right": which label edge is anchored exactly
 
 
-def _rc(style: FigureStyle) -> dict[str, Any]:
+def _rc(style: FigureStyle) -> dict[Any, Any]:
     font_pt = max(MIN_FONT_PT, style.font_size_pt)
     return {
-        "font.family": [style.sans_family],
+        "font.family": [style.sans_family, FALLBACK_FAMILY],
         "font.size": font_pt,
         "text.parse_math": False,
         "text.usetex": False,
         "text.hinting": "no_hinting",
         "svg.fonttype": "none",
         "svg.hashsalt": "briefing",
-        "svg.image_inline": True,
         "axes.unicode_minus": False,
         "axes.formatter.use_mathtext": False,
         "path.simplify": False,
@@ -398,7 +440,11 @@ def _register_fonts(font_dir: Path) -> None:
 
 
 def make_timeline(events: Sequence[TimelineEvent], categories: Sequence[Category], style: FigureStyle) -> Figure:
-    """Lay out and draw a timeline figure; pure apart from registering fonts with matplotlib."""
+    """Lay out and draw a timeline figure; pure apart from registering fonts with matplotlib.
+
+    Not thread-safe: it sets matplotlib's global rcParams for its duration (the CLI
+    builds in parallel with processes, which is fine).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -409,13 +455,19 @@ def make_timeline(events: Sequence[TimelineEvent], categories: Sequence[Category
         width_in = style.width_mm / MM_PER_INCH
         figure = Figure(figsize=(width_in, 2.0), dpi=MEASURE_DPI)
         figure.patch.set_visible(False)  # transparent: the page shows through
-        FigureCanvasAgg(figure)  # text measurement needs a real renderer
-        renderer = figure.canvas.get_renderer()
+        renderer = FigureCanvasAgg(figure).get_renderer()  # type: ignore[no-untyped-call]
         font_pt = max(MIN_FONT_PT, style.font_size_pt)
         measure = _measurer(figure, renderer, font_pt)
         metrics = _Metrics(font_pt=font_pt, line_pt=measure("lp")[1] * PT_PER_INCH)
         _Drawing(figure, renderer, events, categories, metrics, measure).draw()
     return figure
+
+
+def _date_number(moment: dt.datetime) -> float:
+    """Matplotlib's date number (days since its epoch), the unit the date locators expect."""
+    from matplotlib import dates as mdates
+
+    return float(mdates.date2num(moment))  # type: ignore[no-untyped-call]
 
 
 def _measurer(figure: Figure, renderer: RendererBase, font_pt: float) -> Callable[[str], tuple[float, float]]:
@@ -445,8 +497,6 @@ class _Drawing:
         metrics: _Metrics,
         measure: Callable[[str], tuple[float, float]],
     ) -> None:
-        from matplotlib import dates as mdates
-
         self.figure = figure
         self.renderer = renderer
         self.events = list(events)
@@ -466,14 +516,12 @@ class _Drawing:
         pad = dt.timedelta(days=span_days * 0.03 + 0.5)
         low = dt.datetime.combine(middle, dt.time()) - dt.timedelta(days=span_days / 2) - pad
         high = dt.datetime.combine(middle, dt.time()) + dt.timedelta(days=span_days / 2) + pad
-        self.x_low, self.x_high = float(mdates.date2num(low)), float(mdates.date2num(high))
+        self.x_low, self.x_high = _date_number(low), _date_number(high)
 
     # coordinates -------------------------------------------------------------------------
 
     def x_num(self, day: dt.date) -> float:
-        from matplotlib import dates as mdates
-
-        return float(mdates.date2num(dt.datetime.combine(day, dt.time())))
+        return _date_number(dt.datetime.combine(day, dt.time()))
 
     def num_to_in(self, num: float) -> float:
         share = (num - self.x_low) / (self.x_high - self.x_low)
@@ -498,7 +546,9 @@ class _Drawing:
         rows_base_pt = stack_top_pt + metrics.font_pt * 0.6
         items = self._items(lanes)
         placements = _place_labels(items, self._label_limits(), metrics)
-        row_count = max((placement.row + item.rows for item, placement in zip(items, placements)), default=0)
+        row_count = max(
+            (placement.row + item.rows for item, placement in zip(items, placements, strict=True)), default=0
+        )
         plot_top_pt = rows_base_pt + row_count * metrics.row_pitch_pt
         legend = self._legend()
         legend_in = 0.0
@@ -544,8 +594,8 @@ class _Drawing:
         axes.spines["bottom"].set_zorder(1.5)
         axes.set_yticks([])
         max_ticks = max(3, int(self.axis_width_in / 0.55))
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=max_ticks)
-        formatter = mdates.ConciseDateFormatter(
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=max_ticks)  # type: ignore[no-untyped-call]
+        formatter = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
             locator,
             formats=["%Y", "%b", "%-d", "%H:%M", "%H:%M", "%S.%f"],
             zero_formats=["", "%Y", "%b", "%-d %b", "%H:%M", "%H:%M"],
@@ -554,8 +604,8 @@ class _Drawing:
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(formatter)
         locations = [float(x) for x in locator() if self.x_low <= x <= self.x_high]
-        labels = list(formatter.format_ticks(locations))
-        offset = formatter.get_offset()
+        labels = list(formatter.format_ticks(locations))  # type: ignore[no-untyped-call]
+        offset = formatter.get_offset()  # type: ignore[no-untyped-call]
         fixed_formatter = ticker.FixedFormatter(labels)
         fixed_formatter.set_offset_string(offset)
         axes.xaxis.set_major_locator(ticker.FixedLocator(locations))
@@ -591,7 +641,7 @@ class _Drawing:
         from matplotlib import ticker
 
         labels = []
-        for location, label in zip(ticks.locations, ticks.labels):
+        for location, label in zip(ticks.locations, ticks.labels, strict=True):
             half = self.measure(label)[0] / 2 if label else 0.0
             centre = self.num_to_in(location)
             inside = centre - half >= EDGE_MARGIN_IN and centre + half <= self.width_in - EDGE_MARGIN_IN
@@ -674,7 +724,7 @@ class _Drawing:
             xs, ys = beads.setdefault(event.category, ([], []))
             xs.append(self.in_to_num((left + right) / 2))
             ys.append(centre)
-        for index, event in enumerate(self.events):
+        for event in self.events:
             if event.end is None:
                 points.setdefault(event.category, []).append(self.x_num(event.date.first_day()))
         for category in self.categories:
@@ -695,7 +745,8 @@ class _Drawing:
                 line.set_gid(f"event-markers-{self.categories.index(category)}")
             if category.key in beads:
                 xs, ys = beads[category.key]
-                (line,) = axes.plot(xs, ys, **common)
+                # no white ring: on a short bar it would cut the bar into stubs
+                (line,) = axes.plot(xs, ys, **{**common, "markeredgecolor": colour})
                 line.set_gid(f"span-markers-{self.categories.index(category)}")
 
     def _draw_labels(
@@ -706,7 +757,7 @@ class _Drawing:
 
         metrics = self.metrics
         segments = []
-        for index, (item, placement) in enumerate(zip(items, placements)):
+        for index, (item, placement) in enumerate(zip(items, placements, strict=True)):
             if not item.text:
                 continue
             bottom = rows_base_pt + placement.row * metrics.row_pitch_pt
@@ -735,7 +786,7 @@ class _Drawing:
         leaders.set_gid("leaders")
         axes.add_collection(leaders, autolim=False)
 
-    def _legend(self) -> Any:
+    def _legend(self) -> Legend | None:
         """A one-row key above the plot, wrapped into more rows only if it is wider than the figure."""
         from matplotlib.lines import Line2D
 
@@ -759,7 +810,7 @@ class _Drawing:
             )
         labels = [category.label for category in self.categories]
         available = self.width_in - 2 * EDGE_MARGIN_IN
-        legend = None
+        legend: Legend | None = None
         for columns in range(len(handles), 0, -1):
             if legend is not None:
                 legend.remove()
@@ -798,7 +849,7 @@ def _leader_pieces(
     item, placement = items[index], placements[index]
     top = base + placement.row * metrics.row_pitch_pt
     gaps = []
-    for other, where in zip(items, placements):
+    for other, where in zip(items, placements, strict=True):
         if other is item or where.row >= placement.row or not other.text:
             continue
         if where.left_in - 0.5 / PT_PER_INCH < item.anchor_in < where.left_in + other.width_in + 0.5 / PT_PER_INCH:
@@ -981,7 +1032,7 @@ def _stack(
     leaders, then is lowest. Returns the placements and the number of crossings.
     """
     count = len(items)
-    boxes = [_box(item, side, limits, metrics) for item, side in zip(items, sides)]
+    boxes = [_box(item, side, limits, metrics) for item, side in zip(items, sides, strict=True)]
     clear, pad = metrics.leader_clear_in, metrics.leader_pad_in
     reaches = [
         {
@@ -996,7 +1047,9 @@ def _stack(
     crossings = 0
     remaining = sorted(range(count), key=lambda i: (items[i].anchor_in, i))
     while remaining:
-        waiting = {i: sorted(reaches[i].difference(placements), key=lambda j: (items[j].anchor_in, j)) for i in remaining}
+        waiting = {
+            i: sorted(reaches[i].difference(placements), key=lambda j: (items[j].anchor_in, j)) for i in remaining
+        }
         ready = [i for i in remaining if not waiting[i]]
         if ready:
             index = ready[0]
@@ -1014,7 +1067,11 @@ def _stack(
         for row in range(rows.height + 1):
             if not rows.box_is_free(row, item.rows, box.left, box.right):
                 continue
-            cost = (int(row + item.rows > cap), rows.crossings(row, item.rows, box.left, box.right, item.anchor_in), row)
+            cost = (
+                int(row + item.rows > cap),
+                rows.crossings(row, item.rows, box.left, box.right, item.anchor_in),
+                row,
+            )
             if best is None or cost < best:
                 best = cost
             if cost[1] == 0:
@@ -1042,9 +1099,9 @@ def _score(
     items: Sequence[_Item], placements: Sequence[_Placement], crossings: int, cap: int
 ) -> tuple[int, int, int, int, float]:
     """Lower is better: rows over the cap, crossings, height, total rows (a smooth guide), drift."""
-    height = max(p.row + item.rows for p, item in zip(placements, items))
+    height = max(p.row + item.rows for p, item in zip(placements, items, strict=True))
     total = sum(p.row for p in placements)
-    drift = sum(abs(p.left_in + item.width_in / 2 - item.anchor_in) for p, item in zip(placements, items))
+    drift = sum(abs(p.left_in + item.width_in / 2 - item.anchor_in) for p, item in zip(placements, items, strict=True))
     return max(0, height - cap), crossings, height, total, round(drift, 6)
 
 
@@ -1072,11 +1129,13 @@ def _place_labels(
             tried[sides] = (_score(items, placements, crossings, cap), placements)
         return tried[sides]
 
-    fits_right = tuple(items[i].anchor_in + metrics.leader_pad_in + items[i].width_in <= limits[1] for i in range(count))
+    fits_right = tuple(
+        items[i].anchor_in + metrics.leader_pad_in + items[i].width_in <= limits[1] for i in range(count)
+    )
     alternating = [True] * count
     for rank, index in enumerate(by_x):
         alternating[index] = rank % 2 == 0
-    moves = [(i,) for i in by_x] + [(i, j) for i, j in zip(by_x, by_x[1:])]
+    moves = [(i,) for i in by_x] + list(itertools.pairwise(by_x))
     best = evaluate(fits_right)
     for start in (fits_right, (True,) * count, (False,) * count, tuple(alternating)):
         current, (score, _) = start, evaluate(start)
@@ -1102,9 +1161,8 @@ def _place_labels(
 
 def _save_svg(figure: Figure, path: Path) -> None:
     """Write the SVG with real text and no timestamps, so equal input gives equal bytes."""
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-
     import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
 
     original = figure.canvas
     buffer = io.BytesIO()
@@ -1117,7 +1175,7 @@ def _save_svg(figure: Figure, path: Path) -> None:
     finally:
         figure.set_canvas(original)
     width_in, height_in = (float(v) for v in figure.get_size_inches())
-    _write_atomic(path, _with_mm_size(buffer.getvalue(), width_in, height_in))
+    write_atomically(path, _with_mm_size(buffer.getvalue(), width_in, height_in))
 
 
 def _with_mm_size(svg: bytes, width_in: float, height_in: float) -> bytes:

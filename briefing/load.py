@@ -51,7 +51,8 @@ def load_content(folder: Path, report: Diagnostics) -> ContentFiles:
     path = folder / BRIEFING_FILE
     files = ContentFiles(folder, None)
     if not path.is_file():
-        report.error(SourceLocation(folder), f"no {BRIEFING_FILE} in this folder (run 'briefing new {folder}' to start one)")
+        hint = "'briefing new PATH' writes a briefing to start from"
+        report.error(SourceLocation(folder), f"no {BRIEFING_FILE} in this folder ({hint})")
         return files
     tree = read_yaml(files, path, SourceLocation(path), report)
     if tree is not None and not isinstance(tree, LocatedDict):
@@ -66,18 +67,37 @@ def resolve_inside(files: ContentFiles, value: LocatedStr, report: Diagnostics) 
     if not value.strip():
         report.error(value.location, "empty path")
         return None
+    if any(ord(char) < 32 or char == "\x7f" for char in value):
+        report.error(value.location, f"path '{_shown(value)}' contains a control character")
+        return None
     raw = Path(value)
     if raw.is_absolute():
-        report.error(value.location, f"'{value}' is an absolute path; paths are relative to the briefing folder")
+        shown = _shown(value)
+        report.error(value.location, f"'{shown}' is an absolute path; paths are relative to the briefing folder")
         return None
-    resolved = (files.folder / raw).resolve()  # follows symlinks, so a link out is caught too
-    if not resolved.is_relative_to(files.folder):
-        report.error(value.location, f"'{value}' points outside the briefing folder")
+    try:
+        resolved = (files.folder / raw).resolve()  # follows symlinks, so a link out is caught too
+        if not resolved.is_relative_to(files.folder):
+            report.error(value.location, f"'{_shown(value)}' points outside the briefing folder")
+            return None
+        if resolved.is_dir():
+            report.error(value.location, f"'{_shown(value)}' is a folder; a file is expected")
+            return None
+        if not resolved.is_file():
+            report.error(value.location, f"file '{_shown(value)}' not found")
+            return None
+    except RuntimeError:  # Python 3.11's resolve() on a symlink loop
+        report.error(value.location, f"'{_shown(value)}' is a symbolic link that loops")
         return None
-    if not resolved.is_file():
-        report.error(value.location, f"file '{value}' not found")
+    except OSError as error:  # a name too long for the file system, a loop, no permission
+        report.error(value.location, f"cannot open '{_shown(value)}': {error.strerror or error}")
         return None
     return resolved
+
+
+def _shown(value: str, limit: int = 120) -> str:
+    """A value as quoted in a message: long values are cut, so one message stays one line."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def read_text(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> str | None:
@@ -120,10 +140,10 @@ def read_yaml(files: ContentFiles, path: Path, where: SourceLocation, report: Di
         problem = error.problem or "invalid YAML"
         report.error(_mark_location(path, mark), f"invalid YAML: {problem}")
         return None
-    if node is None:
+    tree = None if node is None else _convert(node, path, report)
+    if tree is None:  # no document at all, or only '~' or 'null'
         report.error(SourceLocation(path, 1, 1), "the file is empty")
-        return None
-    return _convert(node, path, report)
+    return tree
 
 
 class _AliasRefused(Exception):

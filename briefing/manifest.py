@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import platform
 from collections.abc import Sequence
 from importlib import metadata
@@ -21,15 +20,14 @@ if TYPE_CHECKING:
 TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py", "matplotlib", "pydyf")
 
 
-def make_manifest(briefing: Briefing, outputs: Sequence[Output], config: BuildConfig) -> bytes:
+def make_manifest(briefing: Briefing, outputs: Sequence[Output], config: BuildConfig, epoch: int) -> bytes:
     """The manifest as canonical JSON bytes (sorted keys, so equal builds give equal files)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    built = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    built = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
     data = {
         "briefing": briefing.slug,
         "version": briefing.metadata.version,
-        "built": built.replace(microsecond=0).isoformat(),
-        "source_date_epoch": int(epoch) if epoch else None,
+        "built": built.isoformat(),
+        "source_date_epoch": epoch,
         "inputs": [_file_entry(path, briefing.folder) for path in briefing.input_files],
         "outputs": [
             {**_file_entry(output.path, config.output_dir), "pages": output.pages} for output in outputs

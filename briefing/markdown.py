@@ -34,11 +34,15 @@ CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
 _CITE_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{CITATION_KEY})(?P<rest>.*)$", re.S)
 _LOCATOR_RE = re.compile(
-    r"^\s*(?P<label>p|pp|page|pages|ch|chap|chapter|sec|section|para|paras|fig|vol|no|n|nn|art|bk|l|ll)\.?\s+"
-    r"(?P<value>[\w\-–,\s]*?\w)(?P<suffix>(?:\s*[^\w\-–,\s].*)?)$",
+    r"^\s*(?:(?P<label>[A-Za-z]+(?:\.\s*|\s+)))?"
+    r"(?P<value>(?:\d\w*|[ivxlcdm]+\b)(?:\s*(?:[-\u2013,&]|and)\s*(?:\d\w*|[ivxlcdm]+\b))*)(?P<suffix>.*)$",
     re.S,
 )
+"""A locator as Pandoc reads one: an optional label ("p.", "chap.", "sec."…; the CSL style decides
+which labels it knows), then numbers, ranges and lists ("4", "12-14", "4, 7", "iv"); the rest is suffix."""
 _TRAILING_ATTRS_RE = re.compile(r"\s*\{(?P<attrs>[^{}]*)\}\s*$")
+NOTE_PUNCTUATION = ".,;:!?"
+"""Punctuation a note call moves after, as Pandoc does for English."""
 _TABLE_CAPTION_RE = re.compile(r"^(?:Table)?:\s+")
 
 
@@ -48,8 +52,10 @@ class CitationItem:
     location: SourceLocation
     prefix: str = ""
     locator_label: str | None = None
+    """As written, with its period ("p.", "chap."); None for a bare number (a page)."""
     locator: str | None = None
     suffix: str = ""
+    """As written after the locator, punctuation included (", emphasis added")."""
     suppress_author: bool = False
 
 
@@ -462,7 +468,7 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
     if end < 0 or state.src[end + 1: end + 2] in ("(", "["):
         return False  # a link, not a citation
     body = state.src[state.pos + 1: end]
-    parts = [p for p in body.split(";")]
+    parts = body.split(";")
     matches = [_CITE_ITEM_RE.match(p) for p in parts]
     if not all(matches):
         return False
@@ -481,22 +487,31 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
             _push_crossref(state, key, location)
             continue
         items.append(_citation_item(match, location))
+    state.pos = end + 1
     if items:
+        # Kept apart so that, in a note style, the note can follow the punctuation with no space
+        # before it ("as reported.¹"), as Pandoc places it; an in-text citation puts both back.
+        space = state.pending[len(state.pending.rstrip(" ")):]
+        state.pending = state.pending[: len(state.pending) - len(space)]
         token = state.push("citation", "", 0)
         token.meta["cluster"] = parser.new_cluster(tuple(items), items[0].location)
-    state.pos = end + 1
+        token.meta["space_before"] = space
+        punctuation = state.src[state.pos: state.pos + 1]
+        if punctuation and punctuation in NOTE_PUNCTUATION:
+            token.meta["punctuation_after"] = punctuation
+            state.pos += 1
     return True
 
 
 def _citation_item(match: re.Match[str], location: SourceLocation) -> CitationItem:
-    rest = match["rest"].strip()
-    rest = rest[1:].strip() if rest.startswith(",") else rest
-    locator_match = _LOCATOR_RE.match(rest)
+    """Split what follows a key as Pandoc does: ``, p. 4, emphasis added`` -> locator and suffix."""
+    rest = match["rest"].rstrip()
+    locator_match = _LOCATOR_RE.match(rest[1:]) if rest.startswith(",") else None
     label = value = None
     suffix = rest
     if locator_match:
-        label, value = locator_match["label"], locator_match["value"].strip()
-        suffix = locator_match["suffix"].strip().lstrip(",").strip()
+        label, value = (locator_match["label"] or "").strip() or None, locator_match["value"].strip()
+        suffix = locator_match["suffix"].rstrip()
     return CitationItem(
         key=match["key"],
         location=location,
@@ -578,8 +593,14 @@ class BriefingRenderer(RendererHTML):
         return str(self.context.partial(name, **marked))
 
     def citation(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        cluster: CitationCluster = tokens[idx].meta["cluster"]
-        return self.partial("citation", citation=self.context.citations[cluster.index])
+        token = tokens[idx]
+        cluster: CitationCluster = token.meta["cluster"]
+        rendered = self.context.citations[cluster.index]
+        html = self.partial("citation", citation=rendered)
+        space, punctuation = token.meta.get("space_before", ""), token.meta.get("punctuation_after", "")
+        if getattr(rendered, "note", None) is not None and not cluster.narrative:
+            return punctuation + html  # the note follows the punctuation, with no space before it
+        return space + html + punctuation
 
     def crossref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         target = self.context.targets.get(tokens[idx].meta["id"])

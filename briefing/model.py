@@ -219,10 +219,14 @@ class FigureStyle:
     font_dir: Path
     font_size_pt: float = 8.0
     sans_family: str = "Noto Sans"
+    max_height_mm: float = 150.0
+    """Taller figures are split into parts: text never shrinks below its size to fit a page."""
 
 
 @dataclass(frozen=True)
 class DrawnFigure:
+    """One drawn SVG: a whole timeline figure, or one part of a figure too tall for a page."""
+
     id: str
     svg_path: Path
     alt_text: str

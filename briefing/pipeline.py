@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from . import manifest
 from .citations import Citations, resolve_citations
-from .config import PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant
+from .config import MAX_FIGURE_SHARE_OF_PAGE, PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant, resolve_epoch
 from .errors import ContentError, Diagnostics
 from .figures import draw_figures
 from .load import ContentFiles, load_content
@@ -21,7 +23,7 @@ from .model import Briefing, DrawnFigure, FigureStyle
 from .render_html import render_html, template_name
 from .render_pdf import render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import check_images, validate_briefing
-from .verify import verify_document
+from .verify import VerifyContext, verify_document
 from .write import write_atomically
 
 STAGES = (
@@ -45,6 +47,8 @@ class Prepared:
     briefing: Briefing
     document: ParsedDocument
     citations: Citations
+    texts: dict[Path, str] = field(default_factory=dict)
+    """The content's text files as read, to point at a character when the layout finds a problem."""
 
     def __iter__(self) -> Iterator[object]:
         return iter((self.briefing, self.document, self.citations))
@@ -89,7 +93,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         check_images(files, document.images, report)
     with step(4, report, slug):
         citations = resolve_citations(document, briefing, report)
-    return Prepared(briefing, document, citations)
+    return Prepared(briefing, document, citations, files.texts)
 
 
 def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult:
@@ -100,11 +104,16 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
     slug = config.slug
     prepared = check(config, report)
     briefing, document = prepared.briefing, prepared.document
+    epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir)
     geometry = PAGE_GEOMETRY[config.paper or briefing.metadata.paper]
     with step(5, report, slug):
-        style = FigureStyle(width_mm=geometry.text_width_mm, font_dir=config.templates_dir / "fonts")
+        style = FigureStyle(
+            width_mm=geometry.text_width_mm,
+            font_dir=config.templates_dir / "fonts",
+            max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
+        )
         figures = draw_figures(document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), report)
-    editions = _Editions(config, prepared, figures, geometry, report)
+    editions = _Editions(config, prepared, figures, geometry, epoch, report)
     rendered_files = {variant: editions.render(variant) for variant in config.variants}
     if report.has_failures():
         raise ContentError(report, "checking the output")
@@ -115,7 +124,7 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
             write_atomically(path, edition.data)
             outputs.append(Output(path, edition.pages))
         manifest_path = config.output_dir / f"{slug}.manifest.json"
-        write_atomically(manifest_path, manifest.make_manifest(briefing, outputs, config))
+        write_atomically(manifest_path, manifest.make_manifest(briefing, outputs, config, epoch))
     return BuildResult(slug, outputs, time.perf_counter() - started, report)
 
 
@@ -129,10 +138,11 @@ class _Editions:
     """Renders each variant once from the one parse of the content; the booklet reuses the PDF."""
 
     def __init__(
-        self, config: BuildConfig, prepared: Prepared, figures: dict[str, DrawnFigure], geometry: PageGeometry,
-        report: Diagnostics,
+        self, config: BuildConfig, prepared: Prepared, figures: dict[str, tuple[DrawnFigure, ...]], geometry: PageGeometry,
+        epoch: int, report: Diagnostics,
     ) -> None:
         self.config, self.prepared, self.figures, self.geometry, self.report = config, prepared, figures, geometry, report
+        self.built = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
         self.done: dict[Variant, Edition] = {}
 
     def render(self, variant: Variant) -> Edition:
@@ -150,7 +160,8 @@ class _Editions:
             return Edition(data, booklet_sheet_sides(digital.pages or 0))
         with step(6, report, slug):
             html = render_html(
-                briefing, document, citations, self.figures, self.geometry, variant, config.templates_dir, report
+                briefing, document, citations, self.figures, self.geometry, variant, config.templates_dir, self.built,
+                report,
             )
         if variant is Variant.HTML:
             return Edition(html.encode("utf-8"))
@@ -162,8 +173,12 @@ class _Editions:
                 html, briefing.folder, allowed, template, report, image_locations, **variant_options(variant)
             )
         with step(8, report, slug):
-            verify_document(rendered, document, self.figures, report, variant)
-        return Edition(write_pdf(rendered, report, variant), len(rendered.document.pages))
+            context = VerifyContext(
+                document, self.figures, config.templates_dir / "fonts", self.prepared.texts, image_locations
+            )
+            verify_document(rendered, context, report, variant)
+        document_id = hashlib.sha256(f"{variant.value}\n{html}".encode()).hexdigest()
+        return Edition(write_pdf(rendered, report, variant, document_id), len(rendered.document.pages))
 
 
 def validate_or_fail(files: ContentFiles, report: Diagnostics) -> Briefing:

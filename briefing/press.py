@@ -6,6 +6,8 @@ is parsed or serialised twice.
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 MM = 72 / 25.4
@@ -21,10 +23,11 @@ SRGB_PROFILE_NAME = "--srgb"
 """The ``@color-profile`` of the print stylesheet whose ICC profile describes RGB content."""
 
 
-def finish_for_press(document: Any, pdf: Any) -> None:
-    """Widen each page for the crop marks, draw them, and make DeviceRGB mean sRGB."""
+def finish_for_press(document: Any, pdf: Any, document_id: str) -> None:
+    """Widen each page for the crop marks, draw them, make DeviceRGB mean sRGB, fix the XMP id."""
     import pydyf
 
+    _stable_xmp_id(pdf, document_id)
     for page in _pages(pdf):
         trim = [float(v) for v in page["TrimBox"]]
         slug = (BLEED_MM + SLUG_MM) * MM
@@ -36,6 +39,21 @@ def finish_for_press(document: Any, pdf: Any) -> None:
         contents = page["Contents"]
         page["Contents"] = pydyf.Array([contents, marks.reference])
     _default_rgb_is_srgb(pdf)
+
+
+def _stable_xmp_id(pdf: Any, document_id: str) -> None:
+    """WeasyPrint gives PDF/X-4 a random xmpMM:DocumentID; derive it from the inputs instead."""
+    metadata = pdf.catalog.get("Metadata")
+    if metadata is None:
+        return
+    reference = metadata.decode() if isinstance(metadata, bytes) else str(metadata)
+    stream = pdf.objects[int(reference.split()[0])]
+    stable = f"xmp.did:{uuid.UUID(document_id[:32])}".encode("ascii")
+    stream.stream = [re.sub(rb"xmp\.did:[0-9a-f\-]{36}", stable, _as_bytes(chunk)) for chunk in stream.stream]
+
+
+def _as_bytes(chunk: Any) -> bytes:
+    return chunk if isinstance(chunk, bytes) else str(chunk).encode("utf-8")
 
 
 def _pages(pdf: Any) -> list[Any]:

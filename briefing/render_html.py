@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,11 @@ def render_html(
     briefing: Briefing,
     document: ParsedDocument,
     citations: Citations,
-    figures: dict[str, DrawnFigure],
+    figures: dict[str, tuple[DrawnFigure, ...]],
     geometry: PageGeometry,
     variant: Variant,
     templates_dir: Path,
+    built: dt.datetime,
     report: Diagnostics,
 ) -> str:
     """Render the whole briefing; template errors become located diagnostics."""
@@ -123,6 +125,7 @@ def render_html(
                   for (family, style, weight), name in FONT_FILES.items()],
         "inline_assets": inline_assets,
         "figures": figures,
+        "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "press": _press_profiles() if variant is Variant.PRINT else None,
         "handout": _handout(document, citations, render_context.captions) if variant is Variant.HANDOUT else None,
     }

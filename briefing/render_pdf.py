@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -128,9 +129,14 @@ def render_pdf(
     return RenderedDocument(document, template)
 
 
-def write_pdf(rendered: RenderedDocument, report: Diagnostics, variant: Variant) -> bytes:
-    """Serialise the laid-out document (font subsetting happens here); press finishing for print."""
-    finisher = finish_for_press if variant is Variant.PRINT else None
+def write_pdf(rendered: RenderedDocument, report: Diagnostics, variant: Variant, document_id: str) -> bytes:
+    """Serialise the laid-out document (font subsetting happens here); press finishing for print.
+
+    ``document_id`` (a hash of the inputs) replaces the random identifiers the engine would
+    write, so the same inputs give the same bytes.
+    """
+    finisher = partial(finish_for_press, document_id=document_id) if variant is Variant.PRINT else None
+    options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
     with engine_messages(report, SourceLocation(rendered.html_path)):
-        data: bytes = rendered.document.write_pdf(finisher=finisher, **variant_options(variant))
+        data: bytes = rendered.document.write_pdf(finisher=finisher, **options)
     return data

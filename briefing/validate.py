@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from . import bibtex
 from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
@@ -36,9 +38,12 @@ BRIEFING_KEYS = (
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 EVENT_KEYS = ("id", "date", "end", "title", "label", "category", "tags", "summary", "sources")
 TIMELINE_KEYS = ("categories", "events")
+MAX_EVENTS = 1000
+"""A chronology of more events is a database, not a briefing; the bound keeps layout time in seconds."""
 REFERENCE_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.\-]*$")
+STYLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 PARTIAL_DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 DATE_HINT = "use YYYY, YYYY-MM or YYYY-MM-DD"
@@ -51,6 +56,7 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         return None
     _check_keys(config, BRIEFING_KEYS, REQUIRED_BRIEFING_KEYS, "briefing.yaml", report)
     metadata = _metadata(config, report)
+    _style_file(files, config.get("citation-style"), report)
     summary = _markdown_field(config, "summary", report)
     sections = _sections(files, config.get(LocatedStr("sections", config.location)), report)
     timeline = _timeline(files, config.get("timeline"), report)
@@ -82,6 +88,9 @@ def _check_keys(
     for key in required:
         if key not in mapping:
             report.error(mapping.location, f"{what}: missing required key '{key}'")
+        elif mapping[key] is None:  # 'title:' with nothing after it: YAML null, which has no location
+            written = next(k for k in mapping if k == key)
+            report.error(written.location, f"{what}: '{key}' has no value")
 
 
 def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
@@ -109,6 +118,43 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     )
 
 
+def _style_file(files: ContentFiles, value: Any, report: Diagnostics) -> None:
+    """A ``.csl`` style is a file of the briefing, under the same rule as every other path, and XML.
+
+    Parsed here without entities, DTDs or network, so a broken or hostile style is a located
+    error instead of a failure deep inside the citation processor.
+    """
+    if not isinstance(value, LocatedStr):
+        return
+    if not value.strip().lower().endswith(".csl"):
+        # A name is looked up in the style repository by joining it to a folder: '/x' or '../x' would leave it.
+        if not STYLE_NAME_PATTERN.match(value.strip()):
+            report.error(
+                value.location,
+                f"'citation-style' must be a style name such as 'apa' or the path of a .csl file, found '{value}'",
+            )
+        return
+    path = resolve_inside(files, LocatedStr(value.strip(), value.location), report)
+    text = None if path is None else read_text(files, path, value.location, report)
+    if path is None or text is None:
+        return
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as error:
+        line, column = error.position
+        report.error(SourceLocation(path, line or 1, column or 1), f"invalid CSL style: {error.msg}")
+        return
+    if root.getroottree().docinfo.doctype:
+        line = text.count("\n", 0, max(text.find("<!DOCTYPE"), 0)) + 1
+        report.error(SourceLocation(path, line, 1), "a CSL style may not have a <!DOCTYPE> (no entities, no DTD)")
+    elif etree.QName(root).text != "{http://purl.org/net/xbiblio/csl}style":
+        found = etree.QName(root).localname
+        report.error(value.location, f"'{value}' is not a CSL style: its root element is <{found}>")
+
+
 def _string(mapping: LocatedDict, key: str, report: Diagnostics) -> str | None:
     value = mapping.get(key)
     if value is None:
@@ -131,6 +177,11 @@ def _choice(mapping: LocatedDict, key: str, allowed: list[str], report: Diagnost
         )
         return None
     return value.lower() if value else None
+
+
+def _location(value: Any, container: LocatedDict | LocatedList) -> SourceLocation:
+    """Where a value is; a YAML null (``-`` alone, ``~``) has no location, so its container's is used."""
+    return getattr(value, "location", container.location)  # type: ignore[no-any-return]
 
 
 def _kind(value: Any) -> str:
@@ -170,7 +221,7 @@ def _authors(value: Any, report: Diagnostics) -> tuple[Author, ...]:
             if name:
                 authors.append(Author(name, _string(item, "affiliation", report)))
         else:
-            report.error(item.location, "an author is a name or {name, affiliation}")
+            report.error(_location(item, value), "an author is a name or {name, affiliation}")
     return tuple(authors)
 
 
@@ -264,12 +315,18 @@ def _events(value: Any, categories: list[Category], report: Diagnostics) -> list
     if not isinstance(value, LocatedList):
         report.error(value.location, "'events' must be a list of events, each starting with '- '")
         return []
+    if len(value) > MAX_EVENTS:
+        report.error(
+            value.location,
+            f"the timeline has {len(value):,} events; the limit is {MAX_EVENTS:,} (keep the events the briefing needs)",
+        )
+        return []
     events: list[TimelineEvent] = []
     seen_ids: dict[str, SourceLocation] = {}
     category_keys = [c.key for c in categories]
     for item in value:
         if not isinstance(item, LocatedDict):
-            report.error(item.location, "an event is a mapping with at least 'date' and 'title'")
+            report.error(_location(item, value), "an event is a mapping with at least 'date' and 'title'")
             continue
         event = _event(item, category_keys, report)
         if event is None:
@@ -284,7 +341,8 @@ def _events(value: Any, categories: list[Category], report: Diagnostics) -> list
 
 def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> TimelineEvent | None:
     errors_before = len(report.errors)
-    name = item.get("id") or item.get("title") or f"at line {item.location.line}"
+    name = next((v for v in (item.get("id"), item.get("title")) if isinstance(v, LocatedStr) and v), None)
+    name = name or f"at line {item.location.line}"
     _check_keys(item, EVENT_KEYS, ("date", "title"), f"event '{name}'", report)
     event_id = _string(item, "id", report)
     if event_id and not ID_PATTERN.match(event_id):
@@ -362,21 +420,96 @@ def check_images(files: ContentFiles, images: Sequence[ImageFigure], report: Dia
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             report.error(image.location, f"image '{image.path}': expected one of {', '.join(IMAGE_SUFFIXES)}")
-        elif path.suffix.lower() != ".svg":
+        elif path.suffix.lower() == ".svg":
+            _check_svg(files, path, image, report)
+        else:
             _check_raster(path, image, report)
+
+
+SVG_REFERENCE = re.compile(r"url\(\s*['\"]?([^'\")]*)|@import\s+['\"]([^'\"]*)")
+"""References in SVG styles: ``url(...)`` and ``@import "..."``."""
+
+
+def _check_svg(files: ContentFiles, path: Path, image: ImageFigure, report: Diagnostics) -> None:
+    """An SVG is XML without entities that refers only to itself, data: URIs and files of the briefing.
+
+    The engine's fetcher refuses anything else too, but only at layout time and without
+    saying which line of the content asked for it.
+    """
+    from lxml import etree
+
+    text = read_text(files, path, image.location, report)
+    if text is None:
+        return
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as error:
+        report.error(image.location, f"image '{image.path}' is not a readable SVG file: {error.msg}")
+        return
+    if root.getroottree().docinfo.doctype:
+        report.error(image.location, f"image '{image.path}': an SVG may not have a <!DOCTYPE> (no entities, no DTD)")
+        return
+    references = []
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            if etree.QName(name).localname in ("href", "src"):
+                references.append(value)
+            references.extend(a or b for a, b in SVG_REFERENCE.findall(value))
+        if isinstance(element.text, str) and etree.QName(element).localname == "style":
+            references.extend(a or b for a, b in SVG_REFERENCE.findall(element.text))
+    for reference in dict.fromkeys(r.strip() for r in references):
+        if not _svg_reference_allowed(reference, path, files.folder):
+            report.error(
+                image.location,
+                f"image '{image.path}' refers to '{reference}'; an image may only use files inside the briefing folder",
+            )
+
+
+def _svg_reference_allowed(reference: str, svg: Path, folder: Path) -> bool:
+    if not reference or reference.startswith("#") or reference.lower().startswith("data:"):
+        return True
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//|^/", reference):
+        return False
+    try:
+        target = (svg.parent / unquote(reference.split("#")[0].split("?")[0])).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return target.is_relative_to(folder)
 
 
 def _check_raster(path: Path, image: ImageFigure, report: Diagnostics) -> None:
     from PIL import Image, UnidentifiedImageError
 
+    limit = f"the limit is {MAX_IMAGE_PIXELS:,} pixels"
     try:
-        with Image.open(path) as opened:  # reads the header only, decodes nothing
-            width, height = opened.size
-    except (UnidentifiedImageError, OSError):
+        with warnings.catch_warnings():
+            # Pillow warns above its own bound and refuses above twice that; ours is lower, checked below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:  # reads the header only, decodes nothing
+                width, height = opened.size
+    except Image.DecompressionBombError as error:
+        pixels = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
+        report.error(image.location, f"image '{image.path}' has {size}; {limit}")
+        return
+    except (UnidentifiedImageError, OSError, ValueError):
         report.error(image.location, f"image '{image.path}' is not a readable image file")
         return
     if width * height > MAX_IMAGE_PIXELS:
-        report.error(image.location, f"image '{image.path}' is {width} x {height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels")
+        report.error(image.location, f"image '{image.path}' is {width} x {height} pixels; {limit}")
+        return
+    from PIL import ImageFile
+
+    # WeasyPrint sets this switch for the whole process when imported; it would let broken data pass.
+    tolerant, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        with Image.open(path) as opened:  # the engine may copy the data into the PDF without decoding it
+            opened.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        report.error(image.location, f"image '{image.path}' cannot be decoded: {error}")
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
 
 
 # -- references ------------------------------------------------------------------------------
@@ -437,7 +570,9 @@ def _csl_json_references(files: ContentFiles, path: Path, where: SourceLocation,
         if not isinstance(key, str) or not key:
             report.error(location, f"CSL-JSON item {index + 1} has no 'id'")
             continue
-        references.append(Reference(key, item, location))
+        csl = _checked_csl(item, key, lambda _field, where=location: where, report)
+        if csl is not None:
+            references.append(Reference(key, csl, location))
     return references
 
 
@@ -462,10 +597,18 @@ def _csl_yaml_references(files: ContentFiles, path: Path, where: SourceLocation,
     references = []
     for item in tree:
         if not isinstance(item, LocatedDict) or not isinstance(item.get("id"), LocatedStr):
-            report.error(item.location, "a CSL-YAML item needs an 'id'")
+            report.error(_location(item, tree), "a CSL-YAML item needs an 'id'")
             continue
-        references.append(Reference(str(item["id"]), _plain_csl(item), item["id"].location))
+        csl = _checked_csl(_plain_csl(item), str(item["id"]), _field_locator(item), report)
+        if csl is not None:
+            references.append(Reference(str(item["id"]), csl, item["id"].location))
     return references
+
+
+def _field_locator(item: LocatedDict) -> Callable[[str], SourceLocation]:
+    """Where each field of a YAML item is written: its value, or its key when the value is empty."""
+    where = {str(key): getattr(value, "location", key.location) for key, value in item.items()}
+    return lambda field: where.get(field, item.location)
 
 
 def _plain_csl(value: Any, key: str = "") -> Any:
@@ -477,3 +620,105 @@ def _plain_csl(value: Any, key: str = "") -> Any:
     if value is not None and key == "date-parts" and str(value).lstrip("-").isdigit():
         return int(value)
     return None if value is None else str(value)
+
+
+CSL_NAME_PARTS = ("family", "given", "literal", "suffix", "dropping-particle", "non-dropping-particle")
+"""The parts of a CSL name the citation processor reads."""
+CSL_NAME_EXAMPLE = "{family: Doe, given: Jane} or {literal: World Bank}"
+CSL_DATE_EXAMPLE = "2001, 2001-05-01 or {date-parts: [[2001, 5, 1]]}"
+
+
+def _checked_csl(
+    item: dict[str, Any], key: str, locate: Callable[[str], SourceLocation], report: Diagnostics
+) -> dict[str, Any] | None:
+    """A CSL item in the shapes the citation processor reads, or None after reporting why not.
+
+    citeproc-py trusts its input: a name given as text, a date as a list or a year as a word
+    would crash it (or print "None") long after the file was read, with no location.
+    """
+    from citeproc import DATES, NAMES, VARIABLES
+
+    errors_before = len(report.errors)
+    known = [v.replace("_", "-") for v in VARIABLES]
+    checked: dict[str, Any] = {}
+    for field, value in item.items():
+        where = locate(field)
+        name = field.replace("-", "_")
+        if value is None:
+            continue  # 'title:' with nothing after it, as if not given
+        if field in ("id", "key", "language"):
+            checked[field] = value
+        elif field == "type":
+            if isinstance(value, str) and value.strip():
+                checked[field] = value.strip()
+            else:
+                report.error(where, f"reference '{key}': 'type' must be a CSL type such as 'book' or 'webpage'")
+        elif name in NAMES:
+            names = _csl_names(value, key, field, where, report)
+            if names is not None:
+                checked[field] = names
+        elif name in DATES:
+            date = _csl_date(value)
+            if date is None:
+                report.error(where, f"reference '{key}': '{field}' must be a date such as {CSL_DATE_EXAMPLE}")
+            else:
+                checked[field] = date
+        elif name in VARIABLES or field == "shortTitle":
+            if isinstance(value, (dict, list)):
+                report.error(where, f"reference '{key}': '{field}' must be text, found a {_plain_kind(value)}")
+            else:
+                checked[field] = value
+        else:
+            hint = did_you_mean(field, known)
+            report.warning(where, f"reference '{key}': unknown CSL field '{field}' is ignored{hint}")
+    checked.setdefault("type", "document")  # as BibTeX's @misc; citeproc-py cannot do without one
+    return checked if len(report.errors) == errors_before else None
+
+
+def _csl_names(value: Any, key: str, field: str, where: SourceLocation, report: Diagnostics) -> list[Any] | None:
+    if not isinstance(value, list) or not all(isinstance(n, dict) for n in value):
+        report.error(where, f"reference '{key}': '{field}' must be a list of names such as {CSL_NAME_EXAMPLE}")
+        return None
+    names = []
+    for person in value:
+        parts = {part: text for part, text in person.items() if text is not None}
+        unknown = [part for part in parts if part not in CSL_NAME_PARTS]
+        if unknown or any(isinstance(text, (dict, list)) for text in parts.values()) or not parts:
+            report.error(where, f"reference '{key}': '{field}' must be a list of names such as {CSL_NAME_EXAMPLE}")
+            return None
+        names.append({part: str(text) for part, text in parts.items()})
+    return names
+
+
+def _csl_date(value: Any) -> dict[str, Any] | None:
+    """A CSL date with integer date parts; 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD' text is accepted, as Pandoc does."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        partial = parse_partial_date(str(value))
+        if partial is None:
+            return None
+        return {"date-parts": [[n for n in (partial.year, partial.month, partial.day) if n is not None]]}
+    if not isinstance(value, dict) or any(isinstance(v, dict) for v in value.values()):
+        return None
+    date = {k: v for k, v in value.items() if v is not None}
+    if "date-parts" not in date:
+        return date if isinstance(date.get("literal", date.get("raw")), str) else None
+    parts = date["date-parts"]
+    if not isinstance(parts, list) or not 1 <= len(parts) <= 2:
+        return None
+    numbers = []
+    for one in parts:
+        if not isinstance(one, list) or not 1 <= len(one) <= 3:
+            return None
+        try:
+            ints = [int(str(n)) for n in one]
+        except ValueError:
+            return None
+        month_ok = len(ints) < 2 or 1 <= ints[1] <= 12 or 21 <= ints[1] <= 24  # 21-24: the seasons
+        if not month_ok or (len(ints) == 3 and not 1 <= ints[2] <= 31):
+            return None
+        numbers.append(ints)
+    return {**date, "date-parts": numbers}
+
+
+def _plain_kind(value: Any) -> str:
+    return "mapping" if isinstance(value, dict) else "list"

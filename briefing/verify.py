@@ -1,13 +1,23 @@
-"""Laid-out Document -> checks a reader would make: links land, bookmarks match headings, figures described."""
+"""Laid-out Document -> the checks a reader would make, before anything is written.
+
+Contents entries land on the pages they name, links have targets, bookmarks match headings,
+every glyph is in the embedded fonts, nothing runs off the page, and every image is described.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 from .config import Variant
 from .errors import Diagnostics, SourceLocation
+from .fonts import uncovered
 from .markdown import ParsedDocument
 from .model import DrawnFigure
 from .render_pdf import RenderedDocument
-
 
 HANDOUT_MAX_PAGES = 2
 HANDOUT_PARTS = {
@@ -15,37 +25,153 @@ HANDOUT_PARTS = {
     "handout-figure": "the timeline figure",
     "handout-sources": "the list of sources",
 }
+OVERFLOW_TOLERANCE_PX = 0.5
+PX_PER_MM = 96 / 25.4
 
 
-def verify_document(
-    rendered: RenderedDocument,
-    document: ParsedDocument,
-    figures: dict[str, DrawnFigure],
-    report: Diagnostics,
-    variant: Variant = Variant.PDF,
-) -> None:
-    """Check the layout before anything is written; failures are errors located in the template."""
+@dataclass(frozen=True)
+class VerifyContext:
+    """What the checks compare the layout with."""
+
+    document: ParsedDocument
+    figures: dict[str, tuple[DrawnFigure, ...]]
+    font_dir: Path
+    texts: dict[Path, str]
+    """The content's text files, to locate a character the fonts lack."""
+    image_locations: dict[str, SourceLocation]
+
+
+def verify_document(rendered: RenderedDocument, context: VerifyContext, report: Diagnostics, variant: Variant) -> None:
+    """Check the layout; failures are errors located in the content where possible, else the template."""
     where = SourceLocation(rendered.html_path)
     pages = rendered.document.pages
-    anchors = {name for page in pages for name in page.anchors}
-    for number, page in enumerate(pages, start=1):
-        for link_type, target, _rect, _box in page.links:
-            if link_type == "internal" and target not in anchors:
-                report.error(where, f"page {number}: internal link to '#{target}' has no target")
+    anchor_pages: dict[str, int] = {}
+    for index, page in enumerate(pages):
+        for name in page.anchors:
+            anchor_pages.setdefault(name, index + 1)  # an element split over pages starts on the first
+    _check_links(pages, anchor_pages, where, report)
+    _check_boxes(pages, context, where, report)
     if variant is Variant.HANDOUT:
         _check_handout_fits(rendered, report)
         return
-    missing_headings = [h.id for h in document.headings if h.id not in anchors]
-    for heading_id in missing_headings:
-        report.error(where, f"heading '{heading_id}' is not in the laid-out document")
+    _check_contents_pages(pages, anchor_pages, where, report)
+    _check_headings(rendered, context.document, anchor_pages, where, report)
+    for spec in context.document.timeline_figures:
+        if any(not part.alt_text.strip() for part in context.figures.get(spec.id, ())):
+            report.error(spec.location, f"figure '{spec.id}' has no alternative text")
+
+
+def _check_links(pages: list[Any], anchor_pages: dict[str, int], where: SourceLocation, report: Diagnostics) -> None:
+    for number, page in enumerate(pages, start=1):
+        for link_type, target, _rect, _box in page.links:
+            if link_type == "internal" and target not in anchor_pages:
+                report.error(where, f"page {number}: internal link to '#{target}' has no target")
+
+
+def _check_contents_pages(
+    pages: list[Any], anchor_pages: dict[str, int], where: SourceLocation, report: Diagnostics
+) -> None:
+    """The number printed after each contents entry is the page its heading landed on."""
+    for number, page in enumerate(pages, start=1):
+        for nav in (b for b in page._page_box.descendants() if _tag(b) == "nav"):
+            for link in (b for b in nav.descendants() if _tag(b) == "a" and b.element.get("href", "").startswith("#")):
+                target = link.element.get("href")[1:]
+                printed = re.findall(r"\d+", _text_of(link))
+                actual = anchor_pages.get(target)
+                if actual is not None and (not printed or int(printed[-1]) != actual):
+                    shown = printed[-1] if printed else "no number"
+                    report.error(
+                        where,
+                        f"page {number}: the contents entry for '#{target}' shows page {shown}, "
+                        f"but it is on page {actual}",
+                    )
+
+
+def _tag(box: Any) -> str | None:
+    return box.element.tag if box.element is not None and box.element_tag == box.element.tag else None
+
+
+def _check_headings(
+    rendered: RenderedDocument,
+    document: ParsedDocument,
+    anchor_pages: dict[str, int],
+    where: SourceLocation,
+    report: Diagnostics,
+) -> None:
     bookmarked = _bookmark_labels(rendered)
     for heading in document.headings:
-        if heading.level <= 2 and not any(heading.text in label for label in bookmarked):
+        if heading.id not in anchor_pages:
+            report.error(where, f"heading '{heading.id}' is not in the laid-out document")
+        elif heading.level <= 2 and not any(heading.text in label for label in bookmarked):
             report.error(where, f"heading '{heading.text}' has no PDF bookmark")
-    for spec in document.timeline_figures:
-        figure = figures.get(spec.id)
-        if figure is not None and not figure.alt_text.strip():
-            report.error(spec.location, f"figure '{spec.id}' has no alternative text")
+
+
+def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation, report: Diagnostics) -> None:
+    """Glyphs covered by the embedded fonts, text and images inside the page, images described."""
+    from weasyprint.formatting_structure import boxes
+
+    missing: dict[str, int] = {}
+    for number, page in enumerate(pages, start=1):
+        page_box = page._page_box  # WeasyPrint keeps the laid-out boxes here
+        left = page_box.content_box_x()
+        right = left + page_box.width
+        for box in _content_boxes(page_box):
+            if isinstance(box, boxes.TextBox):
+                for char in uncovered(box.text, context.font_dir):
+                    missing.setdefault(char, number)
+                what = f"text '{box.text.strip()[:40]}'"
+            elif isinstance(box, boxes.ReplacedBox):
+                _check_alt(box, number, context, where, report)
+                what = f"image '{box.element.get('src', '').rsplit('/', 1)[-1][:60]}'"
+            else:
+                continue
+            overflow = max(left - box.position_x, box.position_x + box.margin_width() - right)
+            if overflow > OVERFLOW_TOLERANCE_PX:
+                report.error(where, f"page {number}: {what} runs {overflow / PX_PER_MM:.1f} mm outside the text area")
+    for char, number in missing.items():
+        location = _first_occurrence(char, context.texts) or where
+        report.error(
+            location,
+            f"'{char}' (U+{ord(char):04X}, page {number}) is in none of the embedded fonts "
+            "(Noto Serif, Noto Sans, Noto Naskh Arabic); it would print as an empty box",
+        )
+
+
+def _check_alt(box: Any, number: int, context: VerifyContext, where: SourceLocation, report: Diagnostics) -> None:
+    element = box.element
+    if element is None or element.tag != "img" or (element.get("alt") or "").strip():
+        return
+    src = element.get("src", "")
+    location = next((loc for url, loc in context.image_locations.items() if src.endswith(url.rsplit("/", 1)[-1])), where)
+    report.error(location, f"page {number}: image '{src.rsplit('/', 1)[-1]}' has no alternative text (write it in ![...])")
+
+
+def _content_boxes(page_box: Any) -> Iterator[Any]:
+    """Boxes of the page area: not the margin boxes (headers, footers), not decorations out of flow."""
+    from weasyprint.formatting_structure import boxes
+
+    for child in page_box.children:
+        if isinstance(child, boxes.MarginBox):
+            continue
+        for box in child.descendants():
+            if box.style["position"] in ("absolute", "fixed"):
+                continue
+            yield box
+
+
+def _text_of(box: Any) -> str:
+    from weasyprint.formatting_structure import boxes
+
+    return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))
+
+
+def _first_occurrence(char: str, texts: dict[Path, str]) -> SourceLocation | None:
+    for path, text in sorted(texts.items()):
+        index = text.find(char)
+        if index >= 0:
+            line = text.count("\n", 0, index) + 1
+            return SourceLocation(path, line, index - text.rfind("\n", 0, index))
+    return None
 
 
 def _check_handout_fits(rendered: RenderedDocument, report: Diagnostics) -> None:
@@ -53,7 +179,7 @@ def _check_handout_fits(rendered: RenderedDocument, report: Diagnostics) -> None
     pages = rendered.document.pages
     if len(pages) <= HANDOUT_MAX_PAGES:
         return
-    first_page = {}
+    first_page: dict[str, int] = {}
     for index, page in enumerate(pages):
         for anchor in page.anchors:
             first_page.setdefault(anchor, index)
@@ -78,4 +204,3 @@ def _bookmark_labels(rendered: RenderedDocument) -> list[str]:
 
     walk(rendered.document.make_bookmark_tree())
     return labels
-

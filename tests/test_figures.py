@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,9 +41,7 @@ def date(text: str) -> PartialDate:
 
 
 def event(when: str, label: str, category: str | None = None, end: str | None = None) -> TimelineEvent:
-    return TimelineEvent(
-        title=label, date=date(when), location=HERE, end=date(end) if end else None, category=category
-    )
+    return TimelineEvent(title=label, date=date(when), location=HERE, end=date(end) if end else None, category=category)
 
 
 JUNE_2025 = (
@@ -64,9 +63,9 @@ LONG_VIEW = (
     event("1979-01-16", "Shah leaves Iran", "iran"),
     event("1979-04-01", "Islamic Republic", "iran"),
     event("1979-11-04", "Hostage crisis", "conflict", end="1981-01-20"),
-    event("1980-09-22", "Iran–Iraq War", "conflict", end="1988-08-20"),
+    event("1980-09-22", "Iran\u2013Iraq War", "conflict", end="1988-08-20"),
     event("1984", "Tanker war", "conflict", end="1988"),
-    event("1985-08", "Iran–Contra arms sales", "us"),
+    event("1985-08", "Iran\u2013Contra arms sales", "us"),
     event("1988-07-03", "Iran Air 655", "conflict"),
     event("2002-08-14", "Natanz revealed", "iran"),
     event("2013-11-24", "Interim deal (JPOA)", "diplomacy"),
@@ -104,15 +103,21 @@ def assert_clean_layout(figure: Figure, events: Sequence[TimelineEvent]) -> None
 
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     labels = _labels(figure)
-    assert sorted(" ".join(text.split()) for text, _ in labels) == sorted(" ".join(e.short_label.split()) for e in events)
+    drawn = sorted(" ".join(text.split()) for text, _ in labels)
+    assert drawn == sorted(" ".join(e.short_label.split()) for e in events)
     page = figure.bbox
     tolerance = 0.01  # pixels
     for text, box in labels:
-        assert box.x0 >= page.x0 - tolerance and box.x1 <= page.x1 + tolerance, f"{text!r} clipped sideways"
-        assert box.y0 >= page.y0 - tolerance and box.y1 <= page.y1 + tolerance, f"{text!r} clipped vertically"
+        assert box.x0 >= page.x0 - tolerance, f"{text!r} clipped on the left"
+        assert box.x1 <= page.x1 + tolerance, f"{text!r} clipped on the right"
+        assert box.y0 >= page.y0 - tolerance, f"{text!r} clipped at the bottom"
+        assert box.y1 <= page.y1 + tolerance, f"{text!r} clipped at the top"
     for index, (text, box) in enumerate(labels):
         for other_text, other_box in labels[index + 1 :]:
             assert not box.overlaps(other_box), f"{text!r} overlaps {other_text!r}"
+    for legend in figure.legends:
+        key = legend.get_window_extent(renderer)
+        assert not any(key.overlaps(box) for _, box in labels), "the legend overlaps a label"
     (axes,) = figure.axes
     marks = [axes.spines["bottom"].get_window_extent(renderer)]
     marks += [line.get_window_extent(renderer) for line in axes.lines]
@@ -159,7 +164,7 @@ def timelines(draw: st.DrawFn) -> tuple[TimelineEvent, ...]:
     """Clustered days, decades, or everything on one day; labels up to 40 characters; some spans."""
     start = dt.date(draw(st.integers(1900, 2030)), draw(st.integers(1, 12)), draw(st.integers(1, 28)))
     spread = draw(st.sampled_from([0, 3, 20, 400, 25_000]))
-    alphabet = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $-–()'\"")
+    alphabet = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $-\u2013()'\"")
     events = []
     for _ in range(draw(st.integers(1, 14))):
         day = start + dt.timedelta(days=draw(st.integers(0, spread)))
@@ -190,8 +195,8 @@ def test_random_timelines_never_collide(events: tuple[TimelineEvent, ...]) -> No
 
 def _draw(events: Sequence[TimelineEvent], cache: Path, report: Diagnostics | None = None) -> Path:
     spec = TimelineFigureSpec(id="fig-test", location=HERE)
-    drawn = draw_figures([spec], Timeline(categories=CATEGORIES, events=tuple(events)), STYLE, cache, report or Diagnostics())
-    return drawn["fig-test"].svg_path
+    timeline = Timeline(categories=CATEGORIES, events=tuple(events))
+    return draw_figures([spec], timeline, STYLE, cache, report or Diagnostics())["fig-test"][0].svg_path
 
 
 def _svg_texts(path: Path) -> list[str]:
@@ -227,17 +232,23 @@ def test_cache_layout_and_sidecar(tmp_path: Path) -> None:
     report = Diagnostics()
     spec = TimelineFigureSpec(id="fig-five", location=HERE)
     timeline = Timeline(categories=CATEGORIES, events=FIVE)
-    drawn = draw_figures([spec], timeline, STYLE, tmp_path, report)["fig-five"]
+    (drawn,) = draw_figures([spec], timeline, STYLE, tmp_path, report)["fig-five"]
     assert drawn.svg_path.parent == tmp_path / "figures"
-    assert drawn.svg_path.name.startswith("fig-five-") and len(drawn.svg_path.stem) == len("fig-five-") + 16
-    sidecar = json.loads(drawn.svg_path.with_suffix(".json").read_text(encoding="utf-8"))
-    assert sidecar["alt_text"] == drawn.alt_text and sidecar["height_mm"] == drawn.height_mm
+    assert drawn.svg_path.name.startswith("fig-five-")
+    assert drawn.svg_path.name.endswith("-1.svg")
+    stem = drawn.svg_path.name.removesuffix("-1.svg")
+    assert len(stem) == len("fig-five-") + 16
+    sidecar = json.loads((drawn.svg_path.parent / f"{stem}.json").read_text(encoding="utf-8"))
+    (part,) = sidecar["parts"]
+    assert part["alt_text"] == drawn.alt_text
+    assert part["height_mm"] == drawn.height_mm
     assert (drawn.width_mm, drawn.event_count) == (160.0, 5)
     mtime = drawn.svg_path.stat().st_mtime_ns
-    again = draw_figures([spec], timeline, STYLE, tmp_path, report)["fig-five"]
-    assert again == drawn and drawn.svg_path.stat().st_mtime_ns == mtime
+    (again,) = draw_figures([spec], timeline, STYLE, tmp_path, report)["fig-five"]
+    assert again == drawn
+    assert drawn.svg_path.stat().st_mtime_ns == mtime
     relabelled = Timeline(categories=CATEGORIES, events=(*FIVE[:-1], event("2020-01-03", "Renamed")))
-    changed = draw_figures([spec], relabelled, STYLE, tmp_path, report)["fig-five"]
+    (changed,) = draw_figures([spec], relabelled, STYLE, tmp_path, report)["fig-five"]
     assert changed.svg_path != drawn.svg_path
     assert not report.items
     assert not [p for p in (tmp_path / "figures").iterdir() if p.name.startswith(".")]  # no temp files left
@@ -279,3 +290,36 @@ def test_alt_text_spells_out_the_data() -> None:
         "4 November 1979 to 20 January 1981, Hostage crisis; 22 June 2025, US strikes Fordow."
     )
     assert alt_text(JUNE_2025[:2]).startswith("Timeline of 2 events in June 2025: 12 June 2025, IAEA censure;")
+
+
+def test_persian_labels_draw_with_the_arabic_script_font(tmp_path: Path) -> None:
+    events = (*FIVE[:4], event("1989-06-04", "خامنه‌ای رهبر می‌شود"))
+    figure = make_timeline(events, CATEGORIES, STYLE)  # a missing glyph would warn, and warnings fail tests
+    assert "خامنه‌ای رهبر می‌شود" in [text for text, _ in _labels(figure)]
+    assert "Noto Naskh Arabic" in _draw(events, tmp_path).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_150_events_over_70_years_split_into_parts_at_full_size(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    events = tuple(
+        event(f"{rng.randint(1953, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", f"Event {n} label",
+              rng.choice([c.key for c in CATEGORIES]))
+        for n in range(150)
+    )
+    style = FigureStyle(width_mm=160, font_dir=STYLE.font_dir, max_height_mm=150)
+    spec = TimelineFigureSpec("fig-dense", SourceLocation(Path("a.md"), 1, 1))
+    parts = draw_figures([spec], Timeline(categories=CATEGORIES, events=events), style, tmp_path, Diagnostics())["fig-dense"]
+    assert len(parts) > 1
+    assert sum(part.event_count for part in parts) == 150
+    assert all(part.height_mm <= 150 for part in parts)
+    ordered = sorted(events, key=lambda e: e.date.first_day())
+    start = 0
+    for part in parts:
+        chunk = ordered[start: start + part.event_count]
+        start += part.event_count
+        figure = make_timeline(chunk, CATEGORIES, style)
+        assert_clean_layout(figure, chunk)
+        assert figure.texts == [] or min(t.get_fontsize() for ax in figure.axes for t in ax.texts) >= 7
