@@ -50,3 +50,17 @@ def _version(name: str) -> str | None:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+
+
+def inputs_digest(briefing: Briefing, templates_dir: Path, epoch: int) -> str:
+    """A hash of everything a build reads (content, templates, fonts, epoch), free of absolute paths.
+
+    It names the PDF (its /ID and XMP DocumentID): the same inputs, the same name, on any machine.
+    """
+    digest = hashlib.sha256(f"{epoch}\n".encode())
+    for root, paths in ((briefing.folder, briefing.input_files), (templates_dir, sorted(templates_dir.rglob("*")))):
+        for path in paths:
+            if path.is_file():
+                digest.update(f"{path.relative_to(root)}\n".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

@@ -143,6 +143,7 @@ class _Editions:
     ) -> None:
         self.config, self.prepared, self.figures, self.geometry, self.report = config, prepared, figures, geometry, report
         self.built = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+        self.inputs_digest = manifest.inputs_digest(prepared.briefing, config.templates_dir, epoch)
         self.done: dict[Variant, Edition] = {}
 
     def render(self, variant: Variant) -> Edition:
@@ -177,7 +178,7 @@ class _Editions:
                 document, self.figures, config.templates_dir / "fonts", self.prepared.texts, image_locations
             )
             verify_document(rendered, context, report, variant)
-        document_id = hashlib.sha256(f"{variant.value}\n{html}".encode()).hexdigest()
+        document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()
         return Edition(write_pdf(rendered, report, variant, document_id), len(rendered.document.pages))
 
 
