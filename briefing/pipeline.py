@@ -21,9 +21,9 @@ from .markdown import ParsedDocument, parse_document
 from .impose import booklet_sheet_sides, impose_booklet
 from .model import Briefing, DrawnFigure, FigureStyle
 from .render_html import render_html, template_name
-from .render_pdf import render_pdf, variant_options, variant_resource_dirs, write_pdf
+from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import check_images, validate_briefing
-from .verify import VerifyContext, verify_document
+from .verify import VerifyContext, one_backlink_per_page, verify_document
 from .write import write_atomically
 
 STAGES = (
@@ -144,7 +144,11 @@ class _Editions:
         self.config, self.prepared, self.figures, self.geometry, self.report = config, prepared, figures, geometry, report
         self.built = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
         self.inputs_digest = manifest.inputs_digest(prepared.briefing, config.templates_dir, epoch)
+        folder = prepared.briefing.folder
+        self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
         self.done: dict[Variant, Edition] = {}
+        self.paged_citations: Citations | None = None
+        """Citations whose bibliography back-links name each page once, after the first layout."""
 
     def render(self, variant: Variant) -> Edition:
         if variant not in self.done:
@@ -159,27 +163,44 @@ class _Editions:
             with step(9, report, slug):
                 data = impose_booklet(digital.data)
             return Edition(data, booklet_sheet_sides(digital.pages or 0))
-        with step(6, report, slug):
-            html = render_html(
-                briefing, document, citations, self.figures, self.geometry, variant, config.templates_dir, self.built,
-                report,
-            )
+        if variant is not Variant.HANDOUT:
+            citations = self.paged_citations or citations
+        html = self._html(variant, citations)
         if variant is Variant.HTML:
             return Edition(html.encode("utf-8"))
         with step(7, report, slug):
-            image_locations = {(briefing.folder / i.path).resolve().as_uri(): i.location for i in document.images}
-            allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
-            template = config.templates_dir / template_name(variant)
-            rendered = render_pdf(
-                html, briefing.folder, allowed, template, report, image_locations, **variant_options(variant)
-            )
+            rendered = self._layout(variant, html)
+        if variant is not Variant.HANDOUT and self.paged_citations is None:
+            # Known only now: which citations share a page. Later editions start from the result.
+            reduced = one_backlink_per_page(rendered, citations)
+            self.paged_citations = reduced or citations
+            if reduced:
+                with step(7, report, slug):
+                    rendered = self._layout(variant, self._html(variant, reduced))
         with step(8, report, slug):
             context = VerifyContext(
-                document, self.figures, config.templates_dir / "fonts", self.prepared.texts, image_locations
+                document, self.figures, config.templates_dir / "fonts", self.prepared.texts, self.image_locations
             )
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()
         return Edition(write_pdf(rendered, report, variant, document_id), len(rendered.document.pages))
+
+    def _html(self, variant: Variant, citations: Citations) -> str:
+        briefing, document, _ = self.prepared
+        with step(6, self.report, self.config.slug):
+            return render_html(
+                briefing, document, citations, self.figures, self.geometry, variant, self.config.templates_dir,
+                self.built, self.report,
+            )
+
+    def _layout(self, variant: Variant, html: str) -> RenderedDocument:
+        config = self.config
+        allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
+        template = config.templates_dir / template_name(variant)
+        return render_pdf(
+            html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
+            **variant_options(variant),
+        )
 
 
 def validate_or_fail(files: ContentFiles, report: Diagnostics) -> Briefing:

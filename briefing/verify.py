@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .citations import Citations
 from .config import Variant
 from .errors import Diagnostics, SourceLocation
 from .fonts import uncovered
@@ -59,6 +60,31 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
     for spec in context.document.timeline_figures:
         if any(not part.alt_text.strip() for part in context.figures.get(spec.id, ())):
             report.error(spec.location, f"figure '{spec.id}' has no alternative text")
+
+
+def one_backlink_per_page(rendered: RenderedDocument, citations: Citations) -> Citations | None:
+    """Bibliography back-links reduced to the first citation on each page, or None if none repeat.
+
+    "cited on pp. 4, 4, 6" is only known to repeat once pages exist; the caller lays the
+    document out again with the reduced list (the references come last, so no page moves).
+    """
+    page_of: dict[str, int] = {}
+    for index, page in enumerate(rendered.document.pages):
+        for name in page.anchors:
+            page_of.setdefault(name, index)
+    entries = []
+    for entry in citations.bibliography:
+        seen_pages: set[int | None] = set()
+        kept = []
+        for cluster in entry.cited_in:
+            page = page_of.get(f"cite-{cluster}")
+            if page not in seen_pages:
+                seen_pages.add(page)
+                kept.append(cluster)
+        entries.append(replace(entry, cited_in=tuple(kept)))
+    if all(new.cited_in == old.cited_in for new, old in zip(entries, citations.bibliography, strict=True)):
+        return None
+    return replace(citations, bibliography=tuple(entries))
 
 
 def _check_links(pages: list[Any], anchor_pages: dict[str, int], where: SourceLocation, report: Diagnostics) -> None:

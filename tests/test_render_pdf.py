@@ -87,3 +87,32 @@ def test_html_preview_is_self_contained(starter_build: BuildResult) -> None:
     assert "file://" not in html
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert 'src="data:image/svg+xml;base64,' in html
+
+
+def _figure_alts(path) -> list[str]:
+    alts: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, pikepdf.Dictionary):
+            if node.get("/S") == "/Figure":
+                alts.append(str(node.get("/Alt", "")))
+            if "/K" in node:
+                walk(node.K)
+        elif isinstance(node, pikepdf.Array):
+            for child in node:
+                walk(child)
+
+    with pikepdf.open(path) as pdf:
+        walk(pdf.Root.StructTreeRoot)
+    return alts
+
+
+def test_figures_carry_alt_text_and_real_text(us_iran_build: BuildResult) -> None:
+    path = _pdf(us_iran_build)
+    alts = _figure_alts(path)
+    assert len(alts) >= 3
+    assert all(alt.startswith("Timeline of ") for alt in alts)
+    assert "19 August 1953, 1953 coup" in alts[0]
+    text = "\n".join(page_texts(path))
+    for label in ("1953 coup", "Natanz revealed", "Israel strikes Iran"):
+        assert label in text, f"figure label {label!r} is not selectable text"
