@@ -52,6 +52,8 @@ MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "*")
 """One shape per category so the figure still reads in greyscale."""
 
 MIN_FONT_PT = 7.0
+MAX_FIGURE_EVENTS = 200
+"""More events than this make a figure no reader can use (and minutes of drawing): narrow it."""
 LEADER_SLACK = 0.5
 """How much taller (share of the packed height) a figure may grow to keep leaders off labels."""
 MEASURE_DPI = 144.0
@@ -105,6 +107,13 @@ def draw_figures(
             continue
         seen[spec.id] = spec
         events = select_events(spec, timeline)
+        if len(events) > MAX_FIGURE_EVENTS:
+            report.error(
+                spec.location,
+                f"figure '{spec.id}' selects {len(events)} events; the limit is {MAX_FIGURE_EVENTS}"
+                " (narrow it with from=, to= or tags=)",
+            )
+            continue
         if not _labels_drawable(events, style.font_dir, report):
             continue
         if not events:

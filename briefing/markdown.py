@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from urllib.parse import unquote
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ from .errors import Diagnostics, SourceLocation, did_you_mean
 from .model import Briefing, ImageFigure, MarkdownSource, TimelineFigureSpec
 from .validate import ID_PATTERN, parse_partial_date
 
+ALLOWED_ATTRIBUTES = ("id", "class")
+"""``{#id .class}`` only: ``style`` or ``rel=attachment`` would let content restyle or embed files."""
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
@@ -266,12 +269,13 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
 def _make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True})
     md.enable(["table", "replacements", "smartquotes"])
-    md.use(footnote_plugin).use(attrs_plugin)
+    md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES)
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
     md.core.ruler.after("heading_attributes", "table_captions", _table_captions)
     md.core.ruler.at("inline", _inline_with_lines)
     md.core.ruler.after("inline", "image_figures", _image_figures)
+    md.core.ruler.after("image_figures", "refused_attributes", _refused_attributes)
     md.inline.ruler.before("link", "citation", _bracketed_citation)
     md.inline.ruler.before("text", "narrative_citation", _narrative_citation)
     return md
@@ -380,7 +384,8 @@ def _image_figures(state: StateCore) -> None:
         for child in inline.children or []:
             if child.type == "image":
                 location = parser.location(state.env["source"], inline.map[0] if inline.map else None, 1)
-                parser.images.append(ImageFigure(child.attrGet("id"), str(child.attrGet("src")), location))  # type: ignore[arg-type]
+                path = unquote(str(child.attrGet("src")))  # markdown-it percent-encodes: 'carte-%C3%A9.png'
+                parser.images.append(ImageFigure(child.attrGet("id"), path, location))  # type: ignore[arg-type]
         if len(children) == 1 and children[0].type == "image":
             image = children[0]
             token.type, tokens[index + 2].type = "image_figure_open", "image_figure_close"
@@ -388,6 +393,16 @@ def _image_figures(state: StateCore) -> None:
                 token.attrSet("id", str(image.attrGet("id")))
                 del image.attrs["id"]
             token.meta["image"] = image
+
+
+def _refused_attributes(state: StateCore) -> None:
+    """Report the attributes the attrs plugin dropped, rather than losing them silently."""
+    parser: _Parser = state.env["parser"]
+    for block in state.tokens:
+        for token in [block, *(block.children or [])]:
+            for name in token.meta.get("insecure_attrs", {}) if token.meta else {}:
+                location = parser.location(state.env["source"], block.map[0] if block.map else None, 1)
+                parser.report.error(location, f"attribute '{name}' is not allowed (only #id and .class)")
 
 
 def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
@@ -641,7 +656,7 @@ class BriefingRenderer(RendererHTML):
             "image_figure",
             id=tokens[idx].attrGet("id"),
             number=tokens[idx].meta["number"],
-            src=image.attrGet("src"),
+            src=unquote(str(image.attrGet("src"))),
             alt=image.content,
             caption=caption,
         )

@@ -35,7 +35,7 @@ STAGES = (
     "Rendering HTML",
     "Laying out pages",
     "Verifying layout",
-    "Imposing booklet",
+    "Serialising PDF",
     "Writing files",
 )
 
@@ -183,7 +183,9 @@ class _Editions:
             )
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()
-        return Edition(write_pdf(rendered, report, variant, document_id), len(rendered.document.pages))
+        with step(9, report, slug):  # nested resources of SVG images are fetched here, while drawing
+            data = write_pdf(rendered, report, variant, document_id)
+        return Edition(data, len(rendered.document.pages))
 
     def _html(self, variant: Variant, citations: Citations) -> str:
         briefing, document, _ = self.prepared

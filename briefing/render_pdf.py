@@ -52,13 +52,20 @@ class RenderedDocument:
     document: Document
     html_path: Path
     """The template the HTML came from, for messages about the layout."""
+    url_locations: dict[str, SourceLocation]
+    """Where the content names each URL the engine may complain about (filled while fetching)."""
 
 
-def _confined_fetcher(allowed_roots: Sequence[Path], refused: list[str]) -> Any:
-    """A URL fetcher that serves local files under ``allowed_roots`` and nothing else."""
+def _confined_fetcher(allowed_roots: Sequence[Path], url_locations: dict[str, SourceLocation]) -> Any:
+    """A URL fetcher that serves local files under ``allowed_roots`` and nothing else.
+
+    A refused URL asked for while a content image is being read (an SVG naming a remote file)
+    is located at that image: ``url_locations`` learns it.
+    """
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = [root.resolve() for root in allowed_roots]
+    last_content_image: list[SourceLocation] = []
 
     class ConfinedURLFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
@@ -68,8 +75,11 @@ def _confined_fetcher(allowed_roots: Sequence[Path], refused: list[str]) -> Any:
             if parts.scheme == "file" and parts.netloc in ("", "localhost"):
                 path = Path(unquote(parts.path)).resolve()  # symlinks followed, then re-checked
                 if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                    if url in url_locations:
+                        last_content_image[:] = [url_locations[url]]
                     return URLFetcherResponse(url, body=path.read_bytes())
-            refused.append(url)
+            if last_content_image and url not in url_locations:
+                url_locations[url] = last_content_image[0]
             raise ValueError(f"refused to fetch '{url}': only files inside the briefing folder may be used")
 
     return ConfinedURLFetcher()
@@ -119,14 +129,14 @@ def render_pdf(
     """Lay out the HTML; the engine's complaints land in ``report``."""
     from weasyprint import HTML
 
-    refused: list[str] = []
-    fetcher = _confined_fetcher([base_dir, *allowed_roots], refused)
+    locations = dict(url_locations or {})
+    fetcher = _confined_fetcher([base_dir, *allowed_roots], locations)
     where = SourceLocation(template)
-    with engine_messages(report, where, url_locations):
+    with engine_messages(report, where, locations):
         document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
             **{**PDF_OPTIONS, **options}
         )
-    return RenderedDocument(document, template)
+    return RenderedDocument(document, template, locations)
 
 
 def write_pdf(rendered: RenderedDocument, report: Diagnostics, variant: Variant, document_id: str) -> bytes:
@@ -137,6 +147,6 @@ def write_pdf(rendered: RenderedDocument, report: Diagnostics, variant: Variant,
     """
     finisher = partial(finish_for_press, document_id=document_id) if variant is Variant.PRINT else None
     options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
-    with engine_messages(report, SourceLocation(rendered.html_path)):
+    with engine_messages(report, SourceLocation(rendered.html_path), rendered.url_locations):
         data: bytes = rendered.document.write_pdf(finisher=finisher, **options)
     return data
