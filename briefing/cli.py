@@ -14,12 +14,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_CACHE_DIR, DEFAULT_CONTENT_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VARIANTS, BuildConfig, Variant
+from .config import (
+    BRIEFING_FILE, DEFAULT_CACHE_DIR, DEFAULT_CONTENT_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VARIANTS, BuildConfig, Variant, resolve_epoch,
+)
 from .errors import BriefingError, ContentError, Diagnostics, UsageError
-from .load import BRIEFING_FILE
 from .log import LOGGER, configure_logging
-from .model import Paper
-from .pipeline import BuildResult, build, check
+from .model import BuildResult, Output, Paper
+
+# The pipeline (WeasyPrint, citeproc, Markdown) is imported only when something must be built:
+# a rebuild with nothing changed answers before paying for it.
 
 STARTER_DIR = Path(__file__).parent / "starter"
 ISSUE_URL_HINT = "please report it with the command you ran (rerun with --debug for the traceback)"
@@ -74,6 +77,16 @@ def _make_parser() -> argparse.ArgumentParser:
     check_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     check_parser.set_defaults(run=_run_check)
 
+    watch_parser = commands.add_parser("watch", parents=[common], help="rebuild on every saved change")
+    watch_parser.add_argument("path", type=Path, metavar="PATH")
+    watch_parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT_DIR, metavar="DIR")
+    watch_parser.add_argument("--variant", action="append", choices=[v.value for v in Variant] + ["all"], metavar="NAME",
+                              help="editions to rebuild (default: pdf, the one an author looks at)")
+    watch_parser.add_argument("--paper", choices=[p.value for p in Paper])
+    watch_parser.add_argument("--interval", type=float, default=0.3, help=argparse.SUPPRESS)
+    watch_parser.add_argument("--max-builds", type=int, default=None, help=argparse.SUPPRESS)
+    watch_parser.set_defaults(run=_run_watch)
+
     new_parser = commands.add_parser("new", help="write a small working briefing to start from")
     new_parser.add_argument("path", type=Path, metavar="PATH")
     new_parser.set_defaults(run=_run_new, quiet=False)
@@ -123,7 +136,9 @@ def _run_build(args: argparse.Namespace) -> int:
     )
     if args.no_cache and base.cache_dir.exists():
         shutil.rmtree(base.cache_dir / "figures", ignore_errors=True)
-    configs = [replace(base, content_dir=folder) for folder in folders]
+    # One briefing: its editions share the cores. Several: the briefings do (--jobs).
+    workers = os.cpu_count() or 1 if args.jobs == 1 or len(folders) == 1 else 1
+    configs = [replace(base, content_dir=folder, workers=workers) for folder in folders]
     if args.jobs > 1 and len(configs) > 1:
         with ProcessPoolExecutor(max_workers=min(args.jobs, len(configs), os.cpu_count() or 1)) as pool:
             outcomes = list(pool.map(_build_one, configs, [args.quiet] * len(configs)))
@@ -136,6 +151,9 @@ def _run_build(args: argparse.Namespace) -> int:
         if result is None:
             failed += 1
             continue
+        if result.up_to_date:
+            LOGGER.info("%s: up to date (nothing changed since the last build)", result.briefing)
+            continue
         for output in result.outputs:
             pages = f" ({output.pages} pages)" if output.pages else ""
             LOGGER.info("wrote %s%s", output.path, pages)
@@ -146,17 +164,32 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _build_one(config: BuildConfig, quiet: bool) -> tuple[BuildResult | None, list[str]]:
-    """Build one briefing; return its result (None on failure) and its diagnostics as lines."""
+    """Build one briefing unless nothing changed; return its result (None on failure) and its messages."""
+    from . import build_cache
+
     configure_logging(quiet)  # again: in a worker process logging starts unconfigured
+    started = time.perf_counter()
+    if config.epoch is None:
+        config = replace(config, epoch=resolve_epoch(config.content_dir))
+    assert config.epoch is not None
+    print_ = build_cache.fingerprint(config, config.epoch)
+    if config.use_cache and (previous := build_cache.up_to_date(config, print_)) is not None:
+        outputs = [Output(path, pages) for path, pages in previous]
+        return BuildResult(config.slug, outputs, time.perf_counter() - started, up_to_date=True), []
+    from .pipeline import build
+
     report = Diagnostics(strict=config.strict)
     try:
         result = build(config, report)
     except ContentError as error:
         return None, [str(d) for d in report] + [f"{config.content_dir}: error: {error}"]
+    build_cache.remember(config, print_, [(o.path, o.pages) for o in result.outputs])
     return result, [str(d) for d in report]
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from .pipeline import check
+
     failed = 0
     for folder in _briefing_folders(args.paths):
         report = Diagnostics(strict=args.strict)
@@ -171,6 +204,21 @@ def _run_check(args: argparse.Namespace) -> int:
         failed += problems
         LOGGER.info("%s: %s", folder, "problems found" if problems else "ok")
     return 1 if failed else 0
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    """One warm process: poll for saved changes, rebuild, print the time and the problems; never die."""
+    from .watch import watch
+
+    (folder,) = _briefing_folders([args.path])
+    config = BuildConfig(
+        content_dir=folder,
+        output_dir=args.out,
+        variants=_variants(args.variant) if args.variant else (Variant.PDF,),
+        paper=Paper(args.paper) if args.paper else None,
+        strict=args.strict,
+    )
+    return watch(config, interval=args.interval, max_builds=args.max_builds)
 
 
 def _run_new(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ DEFAULT_TEMPLATES_DIR = PROJECT_DIR / "templates"
 DEFAULT_OUTPUT_DIR = Path("output")
 DEFAULT_CACHE_DIR = Path(".cache")
 DEFAULT_CONTENT_DIR = Path("content")
+BRIEFING_FILE = "briefing.yaml"
+"""What makes a folder a briefing."""
 
 
 class Variant(Enum):
@@ -77,6 +79,8 @@ class BuildConfig:
     templates_dir: Path = DEFAULT_TEMPLATES_DIR
     epoch: int | None = None
     """Seconds since 1970 that stand for "now" in the outputs; None: see ``resolve_epoch``."""
+    workers: int = 1
+    """Processes laying out this briefing's editions at once (the CLI gives one per core)."""
 
     @property
     def slug(self) -> str:

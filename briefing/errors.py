@@ -71,12 +71,12 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, location: SourceLocation | None, message: str) -> None:
-        self._add(Diagnostic(Severity.ERROR, message, location))
+        self.add(Diagnostic(Severity.ERROR, message, location))
 
     def warning(self, location: SourceLocation | None, message: str) -> None:
-        self._add(Diagnostic(Severity.WARNING, message, location))
+        self.add(Diagnostic(Severity.WARNING, message, location))
 
-    def _add(self, diagnostic: Diagnostic) -> None:
+    def add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self.items:  # the same message twice helps nobody
             self.items.append(diagnostic)
 

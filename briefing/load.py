@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .config import BRIEFING_FILE
 from .errors import Diagnostics, SourceLocation
 
-BRIEFING_FILE = "briefing.yaml"
 MAX_FILE_BYTES = 5_000_000
 """Larger content files are refused: a briefing is text, and bounds keep a typo from eating memory."""
 

@@ -9,13 +9,10 @@ import platform
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .config import BuildConfig
-from .model import Briefing
+from .model import Briefing, Output
 
-if TYPE_CHECKING:
-    from .pipeline import Output
 
 TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py", "matplotlib", "pydyf")
 

@@ -172,7 +172,10 @@ class _Parser:
     def parse(self, source: MarkdownSource) -> Fragment:
         env: dict[str, Any] = {"source": source, "report": self.report, "parser": self}
         tokens = self.md.parse(source.text, env)
-        fragment = Fragment(source, _without_footnote_block(tokens, env), env, self.md.options)
+        tokens = _without_footnote_block(tokens, env)
+        for key in ("parser", "report", "line"):  # parsing state only: a fragment must stay plain data
+            env.pop(key, None)
+        fragment = Fragment(source, tokens, env, self.md.options)
         self._number(fragment)
         return fragment
 

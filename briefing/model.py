@@ -9,7 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .errors import SourceLocation
+from .errors import Diagnostics, SourceLocation
 
 
 class Precision(Enum):
@@ -233,3 +233,23 @@ class DrawnFigure:
     width_mm: float
     height_mm: float
     event_count: int
+
+
+@dataclass(frozen=True)
+class Output:
+    """A file a build wrote."""
+
+    path: Path
+    pages: int | None = None
+
+
+@dataclass
+class BuildResult:
+    """What a build made, for the summary line and the manifest."""
+
+    briefing: str
+    outputs: list[Output] = field(default_factory=list)
+    seconds: float = 0.0
+    report: Diagnostics = field(default_factory=Diagnostics)
+    up_to_date: bool = False
+    """True when nothing changed since the last build, which was therefore not repeated."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,13 +15,13 @@ from pathlib import Path
 from . import manifest
 from .citations import Citations, resolve_citations
 from .config import MAX_FIGURE_SHARE_OF_PAGE, PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant, resolve_epoch
-from .errors import ContentError, Diagnostics
+from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .impose import booklet_sheet_sides, impose_booklet
-from .model import Briefing, DrawnFigure, FigureStyle
+from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output
 from .render_html import render_html, template_name
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import check_images, validate_briefing
@@ -52,20 +54,6 @@ class Prepared:
 
     def __iter__(self) -> Iterator[object]:
         return iter((self.briefing, self.document, self.citations))
-
-
-@dataclass(frozen=True)
-class Output:
-    path: Path
-    pages: int | None = None
-
-
-@dataclass
-class BuildResult:
-    briefing: str
-    outputs: list[Output] = field(default_factory=list)
-    seconds: float = 0.0
-    report: Diagnostics = field(default_factory=Diagnostics)
 
 
 @contextmanager
@@ -114,6 +102,7 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
         )
         figures = draw_figures(document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), report)
     editions = _Editions(config, prepared, figures, geometry, epoch, report)
+    editions.render_in_parallel(config.variants, config.workers)
     rendered_files = {variant: editions.render(variant) for variant in config.variants}
     if report.has_failures():
         raise ContentError(report, "checking the output")
@@ -154,6 +143,33 @@ class _Editions:
         if variant not in self.done:
             self.done[variant] = self._render(variant)
         return self.done[variant]
+
+    def render_in_parallel(self, variants: Sequence[Variant], workers: int) -> None:
+        """Lay out the PDF editions in worker processes, one core each (layout is CPU-bound Python).
+
+        Workers are forked after the content is parsed and the figures drawn, so each starts
+        with everything but the engine; their problems are merged into this build's report.
+        """
+        laid_out = [v for v in variants if v in (Variant.PDF, Variant.PRINT, Variant.HANDOUT)]
+        if workers < 2 or len(laid_out) < 2:
+            return
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(laid_out)), mp_context=context) as pool:
+            results = list(pool.map(self._render_detached, laid_out))
+        for variant, (edition, diagnostics) in zip(laid_out, results, strict=True):
+            for diagnostic in diagnostics:
+                self.report.add(diagnostic)
+            if edition is None:
+                raise ContentError(self.report, STAGES[7])
+            self.done[variant] = edition
+
+    def _render_detached(self, variant: Variant) -> tuple[Edition | None, list[Diagnostic]]:
+        """Render in a worker: the edition, or None, and every problem it found."""
+        self.report = Diagnostics(strict=self.config.strict)
+        try:
+            return self.render(variant), self.report.items
+        except ContentError:
+            return None, self.report.items
 
     def _render(self, variant: Variant) -> Edition:
         config, report, slug = self.config, self.report, self.config.slug

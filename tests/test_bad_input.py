@@ -898,12 +898,12 @@ def test_two_builds_at_once_leave_valid_files(tmp_path: Path) -> None:
 def test_internal_error_is_one_line_asking_for_a_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], debug: bool
 ) -> None:
-    from briefing import cli
+    from briefing import pipeline
 
     def broken(*args: object) -> None:
         raise RuntimeError("something unforeseen")
 
-    monkeypatch.setattr(cli, "build", broken)
+    monkeypatch.setattr(pipeline, "build", broken)
     folder = write_tree(tmp_path / "brief")
     code = main(["build", "--quiet", *(["--debug"] if debug else []), "--out", str(tmp_path / "out"), str(folder)])
     err = capsys.readouterr().err
