@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
+BENCH_INSTALLED := $(VENV)/.installed-bench
 
 .PHONY: all build test test-fast lint bench checksums system-deps clean
 
@@ -20,6 +21,10 @@ $(TEST_INSTALLED): $(INSTALLED) pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $@
 
+$(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]"
+	touch $@
+
 system-deps:
 	@sh scripts/system-deps.sh
 
@@ -27,13 +32,17 @@ build: $(INSTALLED) system-deps
 	$(BIN)/briefing build
 
 test: $(TEST_INSTALLED) system-deps
+	$(BIN)/ruff check briefing tests scripts build.py
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(TEST_INSTALLED)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+bench: $(BENCH_INSTALLED) system-deps
+	$(BIN)/python scripts/bench.py
+
 lint: $(TEST_INSTALLED)
-	$(BIN)/ruff check briefing tests build.py
+	$(BIN)/ruff check briefing tests scripts build.py
 
 checksums:
 	cd output && sha256sum *.pdf *.manifest.json > SHA256SUMS

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from . import __version__
 from .config import (
-    BRIEFING_FILE, DEFAULT_CACHE_DIR, DEFAULT_CONTENT_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_VARIANTS, BuildConfig, Variant, resolve_epoch,
+    BRIEFING_FILE,
+    DEFAULT_CACHE_DIR,
+    DEFAULT_CONTENT_DIR,
+    DEFAULT_OUTPUT_DIR,
+    DEFAULT_VARIANTS,
+    BuildConfig,
+    Variant,
+    resolve_epoch,
 )
 from .errors import BriefingError, ContentError, Diagnostics, UsageError
 from .log import LOGGER, configure_logging
@@ -44,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         LOGGER.error("interrupted")
         return 130
-    except Exception as error:  # noqa: BLE001 - the one place an unexpected failure is turned into a message
+    except Exception as error:
         if getattr(args, "debug", False):
             traceback.print_exc()
         LOGGER.error("internal error: %s: %s; %s", type(error).__name__, error, ISSUE_URL_HINT)
@@ -62,8 +69,12 @@ def _make_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
     build_parser = commands.add_parser("build", parents=[common], help="build briefings into PDFs")
-    build_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="briefing folders (default: every folder under content/)")
-    build_parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT_DIR, metavar="DIR", help="output folder (default: output/)")
+    build_parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="briefing folders (default: every folder under content/)"
+    )
+    build_parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUTPUT_DIR, metavar="DIR", help="output folder (default: output/)"
+    )
     build_parser.add_argument(
         "--variant", action="append", choices=[v.value for v in Variant] + ["all"], metavar="NAME",
         help="pdf, print, handout, booklet, html or all (repeatable; default: pdf print handout)",

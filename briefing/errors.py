@@ -125,10 +125,10 @@ class ContentError(BriefingError):
     def __init__(self, report: Diagnostics, stage: str = "") -> None:
         self.report = report
         count = len(report.errors) or len(report.warnings)
-        kind = "error" if report.errors else "warning (--strict)"
-        where = f" while {stage.lower()}" if stage else ""
         plural = "s" if count != 1 else ""
-        super().__init__(f"build failed{where}: {count} {kind}{plural}" if count else f"build failed{where}")
+        kind = f"error{plural}" if report.errors else f"warning{plural} (--strict)"
+        where = f" while {stage.lower()}" if stage else ""
+        super().__init__(f"build failed{where}: {count} {kind}" if count else f"build failed{where}")
 
 
 def did_you_mean(found: str, known: Iterable[str]) -> str:
@@ -140,7 +140,3 @@ def did_you_mean(found: str, known: Iterable[str]) -> str:
 def expected_one_of(known: Iterable[str]) -> str:
     """Format a list of allowed words for a message."""
     return ", ".join(f"'{word}'" for word in known)
-
-
-class TemplateError(BriefingError):
-    """A template could not be rendered; wraps Jinja's error with template:line."""

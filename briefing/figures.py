@@ -8,7 +8,6 @@ import io
 import itertools
 import json
 import math
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostics
 from .fonts import uncovered
-from .write import write_atomically
 from .model import (
     Category,
     DrawnFigure,
@@ -29,6 +27,7 @@ from .model import (
     TimelineEvent,
     TimelineFigureSpec,
 )
+from .write import write_atomically
 
 if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays for it
     from matplotlib.axes import Axes

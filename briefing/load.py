@@ -132,7 +132,7 @@ def read_yaml(files: ContentFiles, path: Path, where: SourceLocation, report: Di
         return None
     try:
         node = yaml.compose(text, Loader=_StrictLoader)
-    except _AliasRefused as refused:
+    except _AliasRefusedError as refused:
         report.error(_mark_location(path, refused.mark), "YAML anchors and aliases are not allowed in briefing content")
         return None
     except yaml.MarkedYAMLError as error:
@@ -146,7 +146,7 @@ def read_yaml(files: ContentFiles, path: Path, where: SourceLocation, report: Di
     return tree
 
 
-class _AliasRefused(Exception):
+class _AliasRefusedError(Exception):
     def __init__(self, mark: yaml.Mark) -> None:
         self.mark = mark
 
@@ -157,7 +157,7 @@ class _StrictLoader(yaml.SafeLoader):
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _AliasRefused(event.start_mark)
+            raise _AliasRefusedError(event.start_mark)
         return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 

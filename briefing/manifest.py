@@ -13,13 +13,12 @@ from pathlib import Path
 from .config import BuildConfig
 from .model import Briefing, Output
 
-
 TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py", "matplotlib", "pydyf")
 
 
 def make_manifest(briefing: Briefing, outputs: Sequence[Output], config: BuildConfig, epoch: int) -> bytes:
     """The manifest as canonical JSON bytes (sorted keys, so equal builds give equal files)."""
-    built = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    built = dt.datetime.fromtimestamp(epoch, dt.UTC)
     data = {
         "briefing": briefing.slug,
         "version": briefing.metadata.version,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from urllib.parse import unquote
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -464,7 +464,9 @@ def _timeline_spec(state: StateBlock, line: int, ident: str | None, pairs: dict[
         if key in pairs:
             dates[key] = parse_partial_date(pairs[key])
             if dates[key] is None:
-                parser.report.error(location, f"timeline '{ident}': {key}='{pairs[key]}' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+                parser.report.error(
+                    location, f"timeline '{ident}': {key}='{pairs[key]}' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"
+                )
     return TimelineFigureSpec(ident, location, dates.get("from"), dates.get("to"), tuple(pairs.get("tags", "").split()))
 
 

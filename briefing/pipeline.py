@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import hashlib
+import multiprocessing
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,10 +17,10 @@ from .citations import Citations, resolve_citations
 from .config import MAX_FIGURE_SHARE_OF_PAGE, PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant, resolve_epoch
 from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
+from .impose import booklet_sheet_sides, impose_booklet
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
-from .impose import booklet_sheet_sides, impose_booklet
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output
 from .render_html import render_html, template_name
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
@@ -89,23 +89,12 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
     started = time.perf_counter()
     if report is None:
         report = Diagnostics(strict=config.strict)
-    slug = config.slug
-    prepared = check(config, report)
-    briefing, document = prepared.briefing, prepared.document
-    epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir)
-    geometry = PAGE_GEOMETRY[config.paper or briefing.metadata.paper]
-    with step(5, report, slug):
-        style = FigureStyle(
-            width_mm=geometry.text_width_mm,
-            font_dir=config.templates_dir / "fonts",
-            max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
-        )
-        figures = draw_figures(document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), report)
-    editions = _Editions(config, prepared, figures, geometry, epoch, report)
+    editions = _prepare(config, report)
     editions.render_in_parallel(config.variants, config.workers)
     rendered_files = {variant: editions.render(variant) for variant in config.variants}
     if report.has_failures():
         raise ContentError(report, "checking the output")
+    slug, briefing = config.slug, editions.prepared.briefing
     with step(10, report, slug):
         outputs = []
         for variant, edition in rendered_files.items():
@@ -113,8 +102,31 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
             write_atomically(path, edition.data)
             outputs.append(Output(path, edition.pages))
         manifest_path = config.output_dir / f"{slug}.manifest.json"
-        write_atomically(manifest_path, manifest.make_manifest(briefing, outputs, config, epoch))
+        write_atomically(manifest_path, manifest.make_manifest(briefing, outputs, config, editions.epoch))
     return BuildResult(slug, outputs, time.perf_counter() - started, report)
+
+
+def render_final_html(config: BuildConfig, variant: Variant = Variant.PDF) -> str:
+    """The HTML the engine last laid out for ``variant``: the benchmark's raw-engine input."""
+    editions = _prepare(config, Diagnostics(strict=config.strict))
+    editions.render(variant)
+    return editions.html[variant]
+
+
+def _prepare(config: BuildConfig, report: Diagnostics) -> _Editions:
+    """Stages 1-5, once for every edition: the content checked and parsed, the figures drawn."""
+    prepared = check(config, report)
+    briefing, document = prepared.briefing, prepared.document
+    epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir)
+    geometry = PAGE_GEOMETRY[config.paper or briefing.metadata.paper]
+    with step(5, report, config.slug):
+        style = FigureStyle(
+            width_mm=geometry.text_width_mm,
+            font_dir=config.templates_dir / "fonts",
+            max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
+        )
+        figures = draw_figures(document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), report)
+    return _Editions(config, prepared, figures, geometry, epoch, report)
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,10 @@ class _Editions:
         epoch: int, report: Diagnostics,
     ) -> None:
         self.config, self.prepared, self.figures, self.geometry, self.report = config, prepared, figures, geometry, report
-        self.built = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+        self.epoch = epoch
+        self.built = dt.datetime.fromtimestamp(epoch, dt.UTC)
+        self.html: dict[Variant, str] = {}
+        """The HTML each edition was last laid out from."""
         self.inputs_digest = manifest.inputs_digest(prepared.briefing, config.templates_dir, epoch)
         folder = prepared.briefing.folder
         self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
@@ -173,7 +188,7 @@ class _Editions:
 
     def _render(self, variant: Variant) -> Edition:
         config, report, slug = self.config, self.report, self.config.slug
-        briefing, document, citations = self.prepared
+        _, document, citations = self.prepared
         if variant is Variant.BOOKLET:
             digital = self.render(Variant.PDF)
             with step(9, report, slug):
@@ -213,6 +228,7 @@ class _Editions:
 
     def _layout(self, variant: Variant, html: str) -> RenderedDocument:
         config = self.config
+        self.html[variant] = html
         allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
         template = config.templates_dir / template_name(variant)
         return render_pdf(

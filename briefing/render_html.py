@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
-
 from markdown_it.token import Token
+from markupsafe import Markup
 
 from .citations import BibliographyEntry, Citations
 from .config import PageGeometry, Variant
-from .errors import Diagnostics, SourceLocation, TemplateError
+from .errors import Diagnostics, SourceLocation
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
 
@@ -197,7 +196,7 @@ def _template_location(error: Exception, templates_dir: Path) -> SourceLocation:
     location = SourceLocation(templates_dir)
     while traceback is not None:
         filename = traceback.tb_frame.f_code.co_filename
-        if filename.endswith(".html") or filename.endswith(".css"):
+        if filename.endswith((".html", ".css")):
             location = SourceLocation(Path(filename), traceback.tb_lineno)
         traceback = traceback.tb_next
     return location

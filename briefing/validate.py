@@ -333,7 +333,9 @@ def _events(value: Any, categories: list[Category], report: Diagnostics) -> list
             continue
         if event.id:
             if event.id in seen_ids:
-                report.error(item["id"].location, f"duplicate event id '{event.id}' (first used at line {seen_ids[event.id].line})")
+                report.error(
+                    item["id"].location, f"duplicate event id '{event.id}' (first used at line {seen_ids[event.id].line})"
+                )
             seen_ids.setdefault(event.id, item["id"].location)
         events.append(event)
     return events

@@ -41,7 +41,7 @@ def _rebuild(build: object, config: BuildConfig) -> None:
             LOGGER.info("%s", diagnostic)
         LOGGER.info("build failed in %.2f s; waiting for the next save", time.perf_counter() - started)
         return
-    except Exception as error:  # noqa: BLE001 - a watcher outlives any one build
+    except Exception as error:
         LOGGER.error("internal error: %s: %s; waiting for the next save", type(error).__name__, error)
         return
     for diagnostic in report:

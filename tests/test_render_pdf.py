@@ -36,7 +36,8 @@ def test_contents_page_numbers_match_the_pages_of_the_headings(built: BuildResul
 def test_bookmarks_match_the_headings(built: BuildResult) -> None:
     titles = outline_titles(_pdf(built))
     texts = "\n".join(page_texts(_pdf(built)))
-    assert ("Contents" in [t for _, t in titles]) and ("References" in [t for _, t in titles])
+    assert ("Contents" in [t for _, t in titles])
+    assert ("References" in [t for _, t in titles])
     numbered = [t for level, t in titles if level == 1 and t[0].isdigit()]
     assert numbered, "sections have bookmarks"
     for _, title in titles:
