@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
@@ -596,6 +597,15 @@ class RenderContext:
     """Filled while rendering: each timeline figure's caption HTML, by figure id (for the handout)."""
 
 
+LONG_WORD = re.compile(r"[^\s<>&]{%d,}" % 36)
+"""Longer runs without a space (URLs, compounds, identifiers) get invisible break opportunities:
+a table column is then never wider than the page, and no line runs off it."""
+
+
+def _breakable(html: str) -> str:
+    return LONG_WORD.sub(lambda m: "\u200b".join(m[0][i: i + 18] for i in range(0, len(m[0]), 18)), html)
+
+
 _RENDERED_HTML = ("caption", "body")
 """Partial arguments that hold HTML produced by this renderer, hence already escaped."""
 
@@ -627,6 +637,9 @@ class BriefingRenderer(RendererHTML):
         if target is None:
             return self.partial("crossref", target=None, id=tokens[idx].meta["id"])
         return self.partial("crossref", target=target, id=target.id)
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return _breakable(escapeHtml(tokens[idx].content))
 
     def softbreak(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         # A space, not a newline: WeasyPrint has been seen to break a justified line at a newline.
