@@ -597,7 +597,7 @@ class RenderContext:
     """Filled while rendering: each timeline figure's caption HTML, by figure id (for the handout)."""
 
 
-LONG_WORD = re.compile(r"[^\s<>&]{%d,}" % 36)
+LONG_WORD = re.compile(r"[^\s<>&]{36,}")
 """Longer runs without a space (URLs, compounds, identifiers) get invisible break opportunities:
 a table column is then never wider than the page, and no line runs off it."""
 
