@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from briefing.citations import BUNDLED_STYLES, STYLE_ALIASES, Citations, RenderedCitation, sort_key, title_case
+from briefing.citations import BUNDLED_STYLES, STYLE_ALIASES, Citations, RenderedCitation
+from briefing.citeproc_fixes import sort_key, title_case
 from briefing.config import BuildConfig
 from briefing.errors import ContentError, Diagnostics
 from briefing.pipeline import check
