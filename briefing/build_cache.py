@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from importlib import metadata
 from pathlib import Path
 
-from .config import BuildConfig
+from .config import BuildConfig, briefing_files
 
 RECORD_DIR = "builds"
 DEPENDENCIES = ("briefing", "weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py",
@@ -25,7 +24,7 @@ def fingerprint(config: BuildConfig, epoch: int) -> str:
                str(config.output_dir.resolve()), [_version(name) for name in DEPENDENCIES])
     digest.update(json.dumps(options, default=str).encode())
     for root in (config.content_dir.resolve(), config.templates_dir.resolve()):
-        for path in sorted(_files(root)):
+        for path in briefing_files(root, config.generated_dirs()):
             try:
                 stat = path.stat()
             except OSError:  # a broken link or a loop: the build itself will say where
@@ -73,14 +72,6 @@ def remember(config: BuildConfig, print_: str, outputs: list[tuple[Path, int | N
 def _record_path(config: BuildConfig) -> Path:
     name = hashlib.sha256(str(config.content_dir.resolve()).encode()).hexdigest()[:16]
     return config.cache_dir / RECORD_DIR / f"{config.slug}-{name}.json"
-
-
-def _files(root: Path) -> list[Path]:
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
-        found.extend(Path(folder) / name for name in files if not name.startswith("."))
-    return found
 
 
 def _version(name: str) -> str | None:

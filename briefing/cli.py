@@ -181,7 +181,7 @@ def _build_one(config: BuildConfig, quiet: bool) -> tuple[BuildResult | None, li
     configure_logging(quiet)  # again: in a worker process logging starts unconfigured
     started = time.perf_counter()
     if config.epoch is None:
-        config = replace(config, epoch=resolve_epoch(config.content_dir))
+        config = replace(config, epoch=resolve_epoch(config.content_dir, config.generated_dirs()))
     assert config.epoch is not None
     print_ = build_cache.fingerprint(config, config.epoch)
     if config.use_cache and (previous := build_cache.up_to_date(config, print_)) is not None:

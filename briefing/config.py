@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -96,26 +96,85 @@ class BuildConfig:
         }
         return self.output_dir / names[variant]
 
+    def generated_dirs(self) -> tuple[Path, ...]:
+        """Folders the build writes: never inputs, even when they lie inside the briefing folder."""
+        return (self.output_dir, self.cache_dir)
 
-def resolve_epoch(content_dir: Path) -> int:
-    """The build's "now": ``SOURCE_DATE_EPOCH``, else the last commit touching the content, else the clock.
 
-    The same inputs then give the same bytes, in CI and on a laptop alike.
+def resolve_epoch(content_dir: Path, skip: tuple[Path, ...] = ()) -> int:
+    """The build's "now": ``SOURCE_DATE_EPOCH``, else the last commit touching the content, else its newest file.
+
+    The same inputs then give the same bytes, in CI and on a laptop alike; the clock never enters.
     """
     from .errors import UsageError
 
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is not None:
-        if not value.strip().isdigit():
-            raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, found '{value}'")
-        return int(value)
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_EPOCH:
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH must be a whole number of seconds up to {MAX_EPOCH} (year 9999), found {value!r}"
+            )
+        return int(text)
+    committed = _last_commit_time(content_dir)
+    return committed if committed is not None else newest_input_time(content_dir, skip)
+
+
+MAX_EPOCH = 253_402_300_799
+"""31 December 9999, 23:59:59 UTC: the last second a PDF date can carry."""
+
+SAFE_GIT_OPTIONS = (
+    "--no-pager",
+    "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.pager=cat",
+    "-c", "log.showSignature=false", "-c", "gpg.program=false", "-c", "diff.external=",
+    "-c", "log.decorate=false", "-c", "core.untrackedCache=false",
+)
+"""A content folder may be somebody else's repository (a zip with ``.git/``): none of its settings
+may start a program. These override every repository setting that could (fsmonitor, hooks, pager,
+signature display through gpg, external diff); the command below never diffs or converts text."""
+
+
+def _last_commit_time(content_dir: Path) -> int | None:
+    if shutil.which("git") is None:
+        return None
+    command = ["git", *SAFE_GIT_OPTIONS, "log", "-1", "--no-show-signature", "--no-ext-diff", "--no-textconv",
+               "--format=%ct", "--", "."]
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+    environment.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", PAGER="cat", GIT_OPTIONAL_LOCKS="0")
     try:
         result = subprocess.run(
-            ["git", "log", "-1", "--format=%ct", "--", "."],
-            cwd=content_dir, capture_output=True, text=True, timeout=10, check=False,
+            command, cwd=content_dir, capture_output=True, text=True, timeout=10, check=False, env=environment,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
-        result = None
-    if result is not None and result.returncode == 0 and result.stdout.strip().isdigit():
-        return int(result.stdout.strip())
-    return int(time.time())
+        return None
+    text = result.stdout.strip()
+    if result.returncode == 0 and text.isascii() and text.isdigit() and int(text) <= MAX_EPOCH:
+        return int(text)
+    return None
+
+
+def newest_input_time(content_dir: Path, skip: tuple[Path, ...] = ()) -> int:
+    """The modification time of the newest file in the briefing folder: a date the inputs fix."""
+    newest = 0
+    for path in briefing_files(content_dir, skip):
+        try:
+            newest = max(newest, path.stat().st_mtime_ns // 1_000_000_000)
+        except OSError:
+            continue
+    return min(newest, MAX_EPOCH)
+
+
+UNREAD_FOLDERS = frozenset({".git", ".hg", ".svn", "__pycache__", ".cache", ".pytest_cache", ".mypy_cache"})
+"""Folders a build never reads from, though they may sit in a briefing folder."""
+
+
+def briefing_files(root: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
+    """Every file under ``root`` a build may read: hidden folders too (``.drafts/``), not ``skip`` (outputs)."""
+    skipped = {folder.resolve() for folder in skip}
+    found = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if d not in UNREAD_FOLDERS and (here / d).resolve() not in skipped)
+        found.extend(here / name for name in sorted(files) if not name.endswith(".tmp"))
+    return found

@@ -26,6 +26,10 @@ class LocatedStr(str):
         obj.location = location
         return obj
 
+    def __reduce__(self) -> tuple[type[LocatedStr], tuple[str, SourceLocation]]:
+        # Editions are laid out in worker processes: their results must survive pickling.
+        return (LocatedStr, (str(self), self.location))
+
 
 class LocatedDict(dict[LocatedStr, Any]):
     location: SourceLocation

@@ -117,7 +117,7 @@ def _prepare(config: BuildConfig, report: Diagnostics) -> _Editions:
     """Stages 1-5, once for every edition: the content checked and parsed, the figures drawn."""
     prepared = check(config, report)
     briefing, document = prepared.briefing, prepared.document
-    epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir)
+    epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir, config.generated_dirs())
     geometry = PAGE_GEOMETRY[config.paper or briefing.metadata.paper]
     with step(5, report, config.slug):
         style = FigureStyle(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .config import BuildConfig
+from .config import BuildConfig, briefing_files
 from .errors import ContentError, Diagnostics
 from .log import LOGGER
 
@@ -51,10 +51,12 @@ def _rebuild(build: object, config: BuildConfig) -> None:
 
 
 def _state(config: BuildConfig) -> dict[Path, int]:
-    """Modification times of every file that can change the output."""
+    """Modification times of every file that can change the output (never the outputs themselves)."""
     state = {}
     for root in (config.content_dir, config.templates_dir):
-        for path in root.rglob("*"):
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
+        for path in briefing_files(root, config.generated_dirs()):
+            try:
                 state[path] = path.stat().st_mtime_ns
+            except OSError:  # deleted between the listing and now: the next scan sees it gone
+                continue
     return state
