@@ -36,37 +36,51 @@ def fingerprint(config: BuildConfig, epoch: int) -> str:
 
 
 def up_to_date(config: BuildConfig, print_: str) -> list[tuple[Path, int | None]] | None:
-    """The outputs of the last build if it had this fingerprint and its files are untouched, else None."""
-    record = _record_path(config)
+    """The outputs of the last build if it had this fingerprint and its files are untouched, else None.
+
+    The record is only a hint: anything unreadable, of the wrong shape or naming other files than
+    this build writes means "build".
+    """
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("fingerprint") != print_:
-        return None
-    outputs = []
-    for entry in data.get("outputs", []):
-        path = Path(entry["path"])
-        try:
+        data = json.loads(_record_path(config).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("fingerprint") != print_:
+            return None
+        entries = data["outputs"]
+        expected = {str(config.output_path(v)) for v in config.variants} | {str(config.manifest_path())}
+        if not isinstance(entries, list) or {entry["path"] for entry in entries} != expected:
+            return None
+        outputs = []
+        for entry in entries:
+            path = Path(entry["path"])
             stat = path.stat()
-        except OSError:
-            return None
-        if stat.st_size != entry["size"] or stat.st_mtime_ns != entry["mtime_ns"]:
-            return None
-        outputs.append((path, entry.get("pages")))
-    return outputs
+            if stat.st_size != entry["size"] or stat.st_mtime_ns != entry["mtime_ns"]:
+                return None
+            pages = entry.get("pages")
+            outputs.append((path, pages if isinstance(pages, int) else None))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return [output for output in outputs if output[0] != config.manifest_path()]
 
 
 def remember(config: BuildConfig, print_: str, outputs: list[tuple[Path, int | None]]) -> None:
-    """Record a successful build so an identical one can be skipped."""
+    """Record a successful build so an identical one can be skipped (failing to is no error)."""
+    from .errors import OutputError
     from .write import write_atomically
 
     entries = []
-    for path, pages in outputs:
-        stat = path.stat()
-        entries.append({"path": str(path), "pages": pages, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
-    data = {"fingerprint": print_, "outputs": entries}
-    write_atomically(_record_path(config), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    try:
+        for path, pages in [*outputs, (config.manifest_path(), None)]:
+            stat = path.stat()
+            entries.append({"path": str(path), "pages": pages, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+        data = {"fingerprint": print_, "outputs": entries}
+        write_atomically(_record_path(config), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    except (OSError, OutputError):
+        return
+
+
+def forget(config: BuildConfig) -> None:
+    """``--no-cache``: the record goes with the figures."""
+    _record_path(config).unlink(missing_ok=True)
 
 
 def _record_path(config: BuildConfig) -> Path:

@@ -9,8 +9,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
@@ -24,9 +23,10 @@ from .config import (
     Variant,
     resolve_epoch,
 )
-from .errors import BriefingError, ContentError, Diagnostics, UsageError
+from .errors import BriefingError, ContentError, Diagnostics, OutputError, UsageError
 from .log import LOGGER, configure_logging
 from .model import BuildResult, Output, Paper
+from .processes import SignalGuard, Terminated, stop_workers, worker_pool
 
 # The pipeline (WeasyPrint, citeproc, Markdown) is imported only when something must be built:
 # a rebuild with nothing changed answers before paying for it.
@@ -43,15 +43,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     configure_logging(quiet=getattr(args, "quiet", False))
+    signals = SignalGuard()
     try:
-        return int(args.run(args))
+        with signals:
+            return int(args.run(args))
     except BriefingError as error:
         LOGGER.error("error: %s", error)
         return error.exit_code
-    except KeyboardInterrupt:
-        LOGGER.error("interrupted")
-        return 130
+    except (KeyboardInterrupt, Terminated) as stop:
+        stop_workers()
+        LOGGER.error("interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated")
+        return 130 if isinstance(stop, KeyboardInterrupt) else 143
     except Exception as error:
+        if signals.terminated:  # a worker ended by the signal broke its pool before the signal unwound us
+            stop_workers()
+            LOGGER.error("terminated")
+            return 143
         if getattr(args, "debug", False):
             traceback.print_exc()
         LOGGER.error("internal error: %s: %s; %s", type(error).__name__, error, ISSUE_URL_HINT)
@@ -136,6 +143,7 @@ def _variants(names: list[str] | None) -> tuple[Variant, ...]:
 def _run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     folders = _briefing_folders(args.paths)
+    _check_output_folder(args.out)
     base = BuildConfig(
         content_dir=Path("."),
         output_dir=args.out,
@@ -147,20 +155,23 @@ def _run_build(args: argparse.Namespace) -> int:
     )
     if args.no_cache and base.cache_dir.exists():
         shutil.rmtree(base.cache_dir / "figures", ignore_errors=True)
-    # One briefing: its editions share the cores. Several: the briefings do (--jobs).
-    workers = os.cpu_count() or 1 if args.jobs == 1 or len(folders) == 1 else 1
+    # One briefing at a time: its editions share the cores. Several at once (--jobs): the briefings do.
+    parallel_briefings = args.jobs > 1 and len(folders) > 1
+    workers = 1 if parallel_briefings else os.cpu_count() or 1
     configs = [replace(base, content_dir=folder, workers=workers) for folder in folders]
-    if args.jobs > 1 and len(configs) > 1:
-        with ProcessPoolExecutor(max_workers=min(args.jobs, len(configs), os.cpu_count() or 1)) as pool:
+    if parallel_briefings:
+        with worker_pool(min(args.jobs, len(configs), os.cpu_count() or 1)) as pool:
             outcomes = list(pool.map(_build_one, configs, [args.quiet] * len(configs)))
     else:
         outcomes = [_build_one(config, args.quiet) for config in configs]
-    failed = 0
-    for result, diagnostics in outcomes:
-        for line in diagnostics:
+    failed, exit_code = 0, 0
+    for outcome in outcomes:
+        for line in outcome.messages:
             print(line, file=sys.stderr)
+        result = outcome.result
         if result is None:
             failed += 1
+            exit_code = max(exit_code, outcome.exit_code)
             continue
         if result.up_to_date:
             LOGGER.info("%s: up to date (nothing changed since the last build)", result.briefing)
@@ -171,31 +182,58 @@ def _run_build(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     built = len(outcomes) - failed
     LOGGER.info("%d briefing%s built, %d failed, in %.1f s", built, "" if built == 1 else "s", failed, elapsed)
-    return 1 if failed else 0
+    return exit_code
 
 
-def _build_one(config: BuildConfig, quiet: bool) -> tuple[BuildResult | None, list[str]]:
-    """Build one briefing unless nothing changed; return its result (None on failure) and its messages."""
+def _check_output_folder(folder: Path) -> None:
+    """Say at once, before any layout, when the outputs could not be written anyway."""
+    from .write import output_error
+
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"cannot write to '{folder}': it is a file, not a folder (--out names a folder)")
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise output_error(folder, error) from error
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one briefing's build gives the command: its result (None on failure) and its messages."""
+
+    result: BuildResult | None
+    messages: list[str]
+    exit_code: int = 0
+
+
+def _build_one(config: BuildConfig, quiet: bool) -> Outcome:
+    """Build one briefing unless nothing changed."""
     from . import build_cache
+    from .write import recover
 
     configure_logging(quiet)  # again: in a worker process logging starts unconfigured
     started = time.perf_counter()
+    recover(config.output_dir)  # a set of outputs a kill interrupted is finished before anything reads it
     if config.epoch is None:
         config = replace(config, epoch=resolve_epoch(config.content_dir, config.generated_dirs()))
     assert config.epoch is not None
     print_ = build_cache.fingerprint(config, config.epoch)
-    if config.use_cache and (previous := build_cache.up_to_date(config, print_)) is not None:
+    if not config.use_cache:
+        build_cache.forget(config)
+    elif (previous := build_cache.up_to_date(config, print_)) is not None:
         outputs = [Output(path, pages) for path, pages in previous]
-        return BuildResult(config.slug, outputs, time.perf_counter() - started, up_to_date=True), []
+        return Outcome(BuildResult(config.slug, outputs, time.perf_counter() - started, up_to_date=True), [])
     from .pipeline import build
 
     report = Diagnostics(strict=config.strict)
     try:
         result = build(config, report)
     except ContentError as error:
-        return None, [str(d) for d in report] + [f"{config.content_dir}: error: {error}"]
+        return Outcome(None, [str(d) for d in report] + [f"{config.content_dir}: error: {error}"], 1)
+    except OutputError as error:
+        return Outcome(None, [str(d) for d in report] + [f"error: {error}"], OutputError.exit_code)
     build_cache.remember(config, print_, [(o.path, o.pages) for o in result.outputs])
-    return result, [str(d) for d in report]
+    return Outcome(result, [str(d) for d in report])
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -233,9 +271,20 @@ def _run_watch(args: argparse.Namespace) -> int:
 
 
 def _run_new(args: argparse.Namespace) -> int:
+    from .write import output_error
+
     target: Path = args.path
-    if target.exists() and any(target.iterdir()):
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"'{target}' is a file; 'briefing new' writes a new folder (try: briefing new {target.parent})")
+    if target.is_dir() and any(target.iterdir()):
         raise UsageError(f"'{target}' exists and is not empty; choose a new folder")
-    shutil.copytree(STARTER_DIR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        shutil.copytree(STARTER_DIR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    except OSError as error:
+        raise output_error(target, error) from error
+    except shutil.Error as error:  # copytree collects the failures of every file
+        failures = error.args[0] if error.args and isinstance(error.args[0], list) else []
+        cause = failures[0][2] if failures and len(failures[0]) == 3 else str(error)
+        raise OutputError(f"cannot write '{target}': {cause}") from error
     LOGGER.info("wrote a starter briefing to %s; build it with: briefing build %s", target, target)
     return 0

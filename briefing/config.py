@@ -96,6 +96,9 @@ class BuildConfig:
         }
         return self.output_dir / names[variant]
 
+    def manifest_path(self) -> Path:
+        return self.output_dir / f"{self.slug}.manifest.json"
+
     def generated_dirs(self) -> tuple[Path, ...]:
         """Folders the build writes: never inputs, even when they lie inside the briefing folder."""
         return (self.output_dir, self.cache_dir)
@@ -113,7 +116,7 @@ def resolve_epoch(content_dir: Path, skip: tuple[Path, ...] = ()) -> int:
         text = value.strip()
         if not (text.isascii() and text.isdigit()) or int(text) > MAX_EPOCH:
             raise UsageError(
-                f"SOURCE_DATE_EPOCH must be a whole number of seconds up to {MAX_EPOCH} (year 9999), found {value!r}"
+                f"SOURCE_DATE_EPOCH must be a whole number of seconds, found {value!r} (0 to {MAX_EPOCH}, year 9999)"
             )
         return int(text)
     committed = _last_commit_time(content_dir)

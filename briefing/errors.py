@@ -119,6 +119,12 @@ class UsageError(BriefingError):
     exit_code = 2
 
 
+class OutputError(BriefingError):
+    """An output could not be written: the message names the path and the cause."""
+
+    exit_code = 3
+
+
 class ContentError(BriefingError):
     """The content has errors; carries the diagnostics that stopped the build."""
 

@@ -16,29 +16,34 @@ from .model import Briefing, Output
 TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py", "matplotlib", "pydyf")
 
 
-def make_manifest(briefing: Briefing, outputs: Sequence[Output], config: BuildConfig, epoch: int) -> bytes:
-    """The manifest as canonical JSON bytes (sorted keys, so equal builds give equal files)."""
+def make_manifest(
+    briefing: Briefing, outputs: Sequence[tuple[Output, bytes]], config: BuildConfig, epoch: int
+) -> bytes:
+    """The manifest as canonical JSON bytes (sorted keys, so equal builds give equal files).
+
+    Outputs are hashed from their bytes: the manifest is written with them, in one set.
+    """
     built = dt.datetime.fromtimestamp(epoch, dt.UTC)
     data = {
         "briefing": briefing.slug,
         "version": briefing.metadata.version,
         "built": built.isoformat(),
         "source_date_epoch": epoch,
-        "inputs": [_file_entry(path, briefing.folder) for path in briefing.input_files],
+        "inputs": [_file_entry(path, briefing.folder, path.read_bytes()) for path in briefing.input_files],
         "outputs": [
-            {**_file_entry(output.path, config.output_dir), "pages": output.pages} for output in outputs
+            {**_file_entry(output.path, config.output_dir, data), "pages": output.pages} for output, data in outputs
         ],
         "tools": {"python": platform.python_version(), **{name: _version(name) for name in ("briefing", *TOOLS)}},
     }
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _file_entry(path: Path, root: Path) -> dict[str, str]:
+def _file_entry(path: Path, root: Path, data: bytes) -> dict[str, str]:
     try:
         name = str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         name = str(path)
-    return {"path": name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return {"path": name, "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def _version(name: str) -> str | None:

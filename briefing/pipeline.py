@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +20,12 @@ from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output
+from .processes import worker_pool
 from .render_html import render_html, template_name
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import check_images, validate_briefing
 from .verify import VerifyContext, one_backlink_per_page, verify_document
-from .write import write_atomically
+from .write import write_set
 
 STAGES = (
     "Loading content",
@@ -96,13 +95,11 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
         raise ContentError(report, "checking the output")
     slug, briefing = config.slug, editions.prepared.briefing
     with step(10, report, slug):
-        outputs = []
-        for variant, edition in rendered_files.items():
-            path = config.output_path(variant)
-            write_atomically(path, edition.data)
-            outputs.append(Output(path, edition.pages))
-        manifest_path = config.output_dir / f"{slug}.manifest.json"
-        write_atomically(manifest_path, manifest.make_manifest(briefing, outputs, config, editions.epoch))
+        written = [(Output(config.output_path(v), e.pages), e.data) for v, e in rendered_files.items()]
+        files = {output.path: data for output, data in written}
+        files[config.manifest_path()] = manifest.make_manifest(briefing, written, config, editions.epoch)
+        write_set(files, slug)
+        outputs = [output for output, _ in written]
     return BuildResult(slug, outputs, time.perf_counter() - started, report)
 
 
@@ -168,8 +165,7 @@ class _Editions:
         laid_out = [v for v in variants if v in (Variant.PDF, Variant.PRINT, Variant.HANDOUT)]
         if workers < 2 or len(laid_out) < 2:
             return
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(laid_out)), mp_context=context) as pool:
+        with worker_pool(min(workers, len(laid_out)), fork=True) as pool:
             results = list(pool.map(self._render_detached, laid_out))
         for variant, (edition, diagnostics) in zip(laid_out, results, strict=True):
             for diagnostic in diagnostics:

@@ -188,3 +188,213 @@ def test_a_bad_source_date_epoch_is_a_usage_error(
     err = capsys.readouterr().err
     assert "SOURCE_DATE_EPOCH must be a whole number" in err
     assert "internal error" not in err
+
+
+def _set(folder: Path, generation: str) -> dict[Path, bytes]:
+    return {folder / name: f"{generation}:{name}".encode() for name in ("b.pdf", "b-print.pdf", "b.manifest.json")}
+
+
+def _generations(folder: Path) -> set[str]:
+    return {path.read_bytes().decode().split(":")[0] for path in folder.iterdir() if not path.name.startswith(".")}
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3])
+def test_a_failed_rename_leaves_the_earlier_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    from briefing import write
+    from briefing.errors import OutputError
+
+    write.write_set(_set(tmp_path, "old"), "b")
+    real_replace = os.replace
+    renames = 0
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        nonlocal renames
+        if str(source).endswith(".tmp") and not str(target).endswith(write.JOURNAL_SUFFIX):
+            renames += 1
+            if renames == failing:
+                raise OSError(5, "Input/output error")
+        real_replace(source, target)
+
+    monkeypatch.setattr(write.os, "replace", replace)
+    with pytest.raises(OutputError, match="cannot write"):
+        write.write_set(_set(tmp_path, "new"), "b")
+    assert _generations(tmp_path) == {"old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b-print.pdf", "b.manifest.json", "b.pdf"]
+
+
+@pytest.mark.parametrize("killed_at", [1, 2, 3])
+def test_a_build_killed_between_renames_is_finished_by_the_next(tmp_path: Path, killed_at: int) -> None:
+    """A kill runs no clean-up; the journal lets the next build roll the set forward."""
+    from briefing import write
+
+    write.write_set(_set(tmp_path, "old"), "b")
+    child = os.fork()
+    if child == 0:  # the build that is killed
+        real_replace = os.replace
+        renames = 0
+
+        def replace(source: str | Path, target: str | Path) -> None:
+            nonlocal renames
+            if str(source).endswith(".tmp") and not str(target).endswith(write.JOURNAL_SUFFIX):
+                renames += 1
+                if renames == killed_at:
+                    os._exit(9)
+            real_replace(source, target)
+
+        write.os.replace = replace  # type: ignore[assignment]  # only in this child, which never returns
+        write.write_set(_set(tmp_path, "new"), "b")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert any(p.name.endswith(write.JOURNAL_SUFFIX) for p in tmp_path.iterdir())
+    write.recover(tmp_path)
+    assert _generations(tmp_path) == {"new"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b-print.pdf", "b.manifest.json", "b.pdf"]
+
+
+def test_disk_full_leaves_earlier_outputs_and_exits_3(
+    content_tree: ContentTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from briefing import write
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    folder = content_tree()
+    out = tmp_path / "out"
+    assert main(["build", str(folder), "--out", str(out), "--variant", "html"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (folder / "sections" / "one.md").write_text("# One\n\nChanged text [@ref1].\n", encoding="utf-8")
+
+    def full(handle: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write.os, "fsync", full)
+    capsys.readouterr()
+    assert main(["build", str(folder), "--out", str(out), "--variant", "html"]) == 3
+    err = capsys.readouterr().err
+    assert "the disk is full" in err
+    assert str(out / "brief.html") in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("case", ["out-is-file", "name-is-folder", "too-long", "new-inside-a-file"])
+def test_outputs_that_cannot_be_written_are_named_with_their_cause(
+    content_tree: ContentTree, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    folder = content_tree()
+    out = tmp_path / "out"
+    if case == "out-is-file":
+        out.write_text("")
+        argv, code, cause = ["build", str(folder), "--out", str(out)], 3, "it is a file, not a folder"
+    elif case == "name-is-folder":
+        (out / "brief.html").mkdir(parents=True)
+        argv, code, cause = ["build", str(folder), "--out", str(out), "--variant", "html"], 3, "a folder has this name"
+    elif case == "too-long":
+        argv, code, cause = ["build", str(folder), "--out", str(tmp_path / ("x" * 300))], 3, "the path is too long"
+    else:
+        argv, code, cause = ["new", str(folder / "briefing.yaml")], 2, "is a file"
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert cause in err
+    assert "internal error" not in err
+    assert "Traceback" not in err
+
+
+def test_a_killed_build_leaves_no_worker_and_no_temporary_file(tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    from .conftest import US_IRAN_DIR
+
+    out = tmp_path / "out"
+    build = subprocess.Popen(
+        [sys.executable, "-m", "briefing", "build", str(US_IRAN_DIR), "--out", str(out), "--no-cache", "-q"],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_children(build.pid)) < 2:  # editions being laid out
+        time.sleep(0.1)
+    workers = _children(build.pid)
+    assert workers, "the build should lay out its editions in worker processes"
+    build.send_signal(signal.SIGTERM)
+    _, err = build.communicate(timeout=60)
+    assert build.returncode == 143, err
+    assert "Traceback" not in err
+    time.sleep(0.5)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and _state(pid) != "Z"]
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")] if out.exists() else True
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_a_damaged_build_record_is_ignored(
+    content_tree: ContentTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cache is a hint: a record of the wrong shape or naming other files means "build"."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.chdir(tmp_path)
+    folder = content_tree()
+    argv = ["build", str(folder), "--out", "out", "--variant", "html"]
+    assert main(argv) == 0
+    (record,) = (tmp_path / ".cache" / "builds").iterdir()
+    good = record.read_text()
+    for damaged in ("[1, 2]", '{"fingerprint": 3, "outputs": 7}', "{", good.replace("brief.html", "other.html")):
+        record.write_text(damaged)
+        (tmp_path / "out" / "brief.html").unlink()
+        capsys.readouterr()
+        assert main(argv) == 0
+        err = capsys.readouterr().err
+        assert "up to date" not in err
+        assert "internal error" not in err
+        assert (tmp_path / "out" / "brief.html").exists()
+    assert main(argv) == 0
+    assert "up to date" in capsys.readouterr().err
+
+
+def test_jobs_share_the_cores_between_briefings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from briefing import cli
+    from briefing.config import BuildConfig
+
+    seen: list[int] = []
+
+    def fake_build_one(config: BuildConfig, quiet: bool) -> cli.Outcome:
+        seen.append(config.workers)
+        return cli.Outcome(None, [], 1)
+
+    monkeypatch.setattr(cli, "_build_one", fake_build_one)
+    monkeypatch.setattr(cli, "worker_pool", _InlinePool)
+    folders = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        folders.append(str(tmp_path / name))
+    cli.main(["build", *folders, "--jobs", "2", "--out", str(tmp_path / "out")])
+    assert seen == [1, 1]
+    seen.clear()
+    cli.main(["build", folders[0], "--jobs", "2", "--out", str(tmp_path / "out")])
+    assert seen == [os.cpu_count() or 1]
+
+
+class _InlinePool:
+    def __init__(self, workers: int, fork: bool = False) -> None:
+        pass
+
+    def __enter__(self) -> _InlinePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def map(self, function, *iterables):  # type: ignore[no-untyped-def]
+        return map(function, *iterables)
