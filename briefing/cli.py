@@ -23,7 +23,7 @@ from .config import (
     Variant,
     resolve_epoch,
 )
-from .errors import BriefingError, ContentError, Diagnostics, OutputError, UsageError
+from .errors import BriefingError, ContentError, Diagnostics, OutputError, UsageError, missing_dependency
 from .log import LOGGER, configure_logging
 from .model import BuildResult, Output, Paper
 from .processes import SignalGuard, Terminated, stop_workers, worker_pool
@@ -54,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop_workers()
         LOGGER.error("interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated")
         return 130 if isinstance(stop, KeyboardInterrupt) else 143
+    except ModuleNotFoundError as missing:  # lazily imported stages, run with a Python lacking them
+        LOGGER.error("error: %s", missing_dependency(missing))
+        return 2
     except Exception as error:
         if signals.terminated:  # a worker ended by the signal broke its pool before the signal unwound us
             stop_workers()

@@ -146,3 +146,13 @@ def did_you_mean(found: str, known: Iterable[str]) -> str:
 def expected_one_of(known: Iterable[str]) -> str:
     """Format a list of allowed words for a message."""
     return ", ".join(f"'{word}'" for word in known)
+
+
+def missing_dependency(missing: ModuleNotFoundError) -> str:
+    """What to do when run by a Python that lacks the project's packages (stdlib only: it must import there)."""
+    import sys
+
+    return (
+        f"{sys.executable} lacks the package '{missing.name}' this tool needs; run 'make' once (it creates "
+        ".venv and installs everything), then use '.venv/bin/briefing' or '.venv/bin/python build.py'"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,13 @@ def load_content(folder: Path, report: Diagnostics) -> ContentFiles:
     if not path.is_file():
         hint = "'briefing new PATH' writes a briefing to start from"
         report.error(SourceLocation(folder), f"no {BRIEFING_FILE} in this folder ({hint})")
+        return files
+    try:
+        escapes = not path.resolve().is_relative_to(folder)
+    except (OSError, RuntimeError):
+        escapes = True
+    if escapes:  # a link out of the folder: its contents (and its key names) are not the briefing's to show
+        report.error(SourceLocation(path), f"'{BRIEFING_FILE}' is a link to a file outside the briefing folder")
         return files
     tree = read_yaml(files, path, SourceLocation(path), report)
     if tree is not None and not isinstance(tree, LocatedDict):
@@ -125,8 +133,31 @@ def read_text(files: ContentFiles, path: Path, where: SourceLocation, report: Di
         report.error(SourceLocation(path, line, column), "not valid UTF-8 text (save the file as UTF-8)")
         return None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if not _report_unprintable(text, SourceLocation(path, 1, 1), report):
+        return None
     files.texts[path] = text
     return text
+
+
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters (ESC, BEL, NEL, NUL…) and lone surrogates: no font draws them and no reader wants them."""
+
+MAX_UNPRINTABLE_SHOWN = 5
+
+
+def _report_unprintable(text: str, start: SourceLocation, report: Diagnostics) -> bool:
+    """Report each control character or lone surrogate at its line and column; True when there is none."""
+    found = list(UNPRINTABLE.finditer(text))
+    for match in found[:MAX_UNPRINTABLE_SHOWN]:
+        before = text[: match.start()]
+        line = before.count("\n")
+        column = match.start() - (before.rfind("\n") + 1) + (1 if line else start.column or 1)
+        name = f"U+{ord(match[0]):04X}"
+        kind = "a lone surrogate" if 0xD800 <= ord(match[0]) <= 0xDFFF else "a control character"
+        report.error(start.shifted(line, column), f"{name} is {kind}, not text; remove it")
+    if len(found) > MAX_UNPRINTABLE_SHOWN:
+        report.error(start, f"{len(found) - MAX_UNPRINTABLE_SHOWN} more control characters in this file")
+    return not found
 
 
 def read_yaml(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> Any:
@@ -181,6 +212,8 @@ def _convert(node: Node, path: Path, report: Diagnostics) -> Any:
     if isinstance(node, ScalarNode):
         if node.tag == "tag:yaml.org,2002:null" and node.style is None and node.value in ("", "~", "null"):
             return None
+        if not _report_unprintable(node.value, location, report):  # "\e", "\0", "\ud800" escapes
+            return LocatedStr(UNPRINTABLE.sub("", node.value), location)
         return LocatedStr(node.value, location)
     if isinstance(node, SequenceNode):
         items = LocatedList(_convert(child, path, report) for child in node.value)

@@ -28,6 +28,7 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
+from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
 from .model import Briefing, ImageFigure, MarkdownSource, TimelineFigureSpec
 from .validate import ID_PATTERN, parse_partial_date
 
@@ -173,6 +174,7 @@ class _Parser:
     def parse(self, source: MarkdownSource) -> Fragment:
         env: dict[str, Any] = {"source": source, "report": self.report, "parser": self}
         tokens = self.md.parse(source.text, env)
+        check_structure(tokens, env, source, self.location, self.report)
         tokens = _without_footnote_block(tokens, env)
         for key in ("parser", "report", "line"):  # parsing state only: a fragment must stay plain data
             env.pop(key, None)
@@ -271,7 +273,7 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
 
 
 def _make_markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "maxNesting": MARKDOWN_IT_NESTING})
     md.enable(["table", "replacements", "smartquotes"])
     md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES)
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
