@@ -23,7 +23,8 @@ def fingerprint(config: BuildConfig, epoch: int) -> str:
     options = (sorted(v.value for v in config.variants), config.paper and config.paper.value, config.strict, epoch,
                str(config.output_dir.resolve()), [_version(name) for name in DEPENDENCIES])
     digest.update(json.dumps(options, default=str).encode())
-    for root in (config.content_dir.resolve(), config.templates_dir.resolve()):
+    engine = Path(__file__).resolve().parent  # a checkout updated without a version change still rebuilds
+    for root in (config.content_dir.resolve(), config.templates_dir.resolve(), engine):
         for path in briefing_files(root, config.generated_dirs()):
             try:
                 stat = path.stat()

@@ -189,13 +189,17 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _check_output_folder(folder: Path) -> None:
-    """Say at once, before any layout, when the outputs could not be written anyway."""
+    """Say at once, before any layout, when the outputs could not be written anyway (and create nothing)."""
     from .write import output_error
 
     try:
-        if folder.exists() and not folder.is_dir():
-            raise OutputError(f"cannot write to '{folder}': it is a file, not a folder (--out names a folder)")
-        folder.mkdir(parents=True, exist_ok=True)
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise OutputError(f"cannot write to '{folder}': '{existing}' is a file, not a folder (--out names a folder)")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise output_error(folder, PermissionError(13, "Permission denied"))
     except OSError as error:
         raise output_error(folder, error) from error
 

@@ -6,6 +6,8 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
+from .errors import Diagnostics, SourceLocation
+
 INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zs", "Zl", "Zp")
 """Spaces and invisible format characters (soft hyphen, ZWNJ, bidi marks) need no glyph."""
 
@@ -27,3 +29,33 @@ def uncovered(text: str, font_dir: Path) -> list[str]:
     covered = covered_characters(font_dir)
     missing = [c for c in text if c not in covered and unicodedata.category(c) not in INVISIBLE_CATEGORIES]
     return list(dict.fromkeys(missing))
+
+
+FONT_NAMES = "Noto Serif, Noto Sans, Noto Naskh Arabic"
+
+
+def report_uncovered(texts: dict[Path, str], font_dir: Path, report: Diagnostics) -> None:
+    """Before any layout: each character of the content no font can draw, at its first occurrence."""
+    seen: set[str] = set()
+    for path, text in sorted(texts.items()):
+        for char in uncovered(text, font_dir):
+            if char not in seen:
+                seen.add(char)
+                report.error(first_occurrence(char, texts) or SourceLocation(path), missing_glyph_message(char))
+
+
+def missing_glyph_message(char: str, page: int | None = None) -> str:
+    where = f", page {page}" if page is not None else ""
+    return (
+        f"'{char}' (U+{ord(char):04X}{where}) is in none of the embedded fonts ({FONT_NAMES}); "
+        "it would print as an empty box"
+    )
+
+
+def first_occurrence(char: str, texts: dict[Path, str]) -> SourceLocation | None:
+    for path, text in sorted(texts.items()):
+        index = text.find(char)
+        if index >= 0:
+            line = text.count("\n", 0, index) + 1
+            return SourceLocation(path, line, index - text.rfind("\n", 0, index))
+    return None

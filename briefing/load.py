@@ -32,7 +32,9 @@ class LocatedStr(str):
         return (LocatedStr, (str(self), self.location))
 
 
-class LocatedDict(dict[LocatedStr, Any]):
+class LocatedDict(dict[str, Any]):
+    """A YAML mapping; its keys are LocatedStr (typed as str, so plain names index it)."""
+
     location: SourceLocation
 
 
@@ -212,7 +214,8 @@ def _convert(node: Node, path: Path, report: Diagnostics) -> Any:
     if isinstance(node, ScalarNode):
         if node.tag == "tag:yaml.org,2002:null" and node.style is None and node.value in ("", "~", "null"):
             return None
-        if not _report_unprintable(node.value, location, report):  # "\e", "\0", "\ud800" escapes
+        inside = location.shifted(0, (location.column or 1) + 1) if node.style in ('"', "'") else location
+        if not _report_unprintable(node.value, inside, report):  # "\e", "\0", "\ud800" escapes
             return LocatedStr(UNPRINTABLE.sub("", node.value), location)
         return LocatedStr(node.value, location)
     if isinstance(node, SequenceNode):

@@ -99,6 +99,8 @@ class Metadata:
     keywords: tuple[str, ...] = ()
     nocite: tuple[CitationKey, ...] = ()
     """Works listed in the bibliography though not cited (Pandoc's ``nocite``); ``*`` lists them all."""
+    title_location: SourceLocation | None = None
+    """Where the title is written: the cover check points there when the title does not fit."""
 
 
 @dataclass(frozen=True)

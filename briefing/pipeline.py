@@ -15,6 +15,8 @@ from .citations import Citations, resolve_citations
 from .config import MAX_FIGURE_SHARE_OF_PAGE, PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant, resolve_epoch
 from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
+from .fonts import report_uncovered
+from .images import check_images
 from .impose import booklet_sheet_sides, impose_booklet
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
@@ -23,7 +25,7 @@ from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output
 from .processes import worker_pool
 from .render_html import render_html, template_name
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
-from .validate import check_images, validate_briefing
+from .validate import validate_briefing
 from .verify import VerifyContext, one_backlink_per_page, verify_document
 from .write import write_set
 
@@ -78,6 +80,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
     with step(3, report, slug, gate=False):  # citation keys are checked next, whatever happens here
         document = parse_document(briefing, report)
         check_images(files, document.images, report)
+        report_uncovered(files.texts, config.templates_dir / "fonts", report)
     with step(4, report, slug):
         citations = resolve_citations(document, briefing, report)
     return Prepared(briefing, document, citations, files.texts)
@@ -206,7 +209,8 @@ class _Editions:
                     rendered = self._layout(variant, self._html(variant, reduced))
         with step(8, report, slug):
             context = VerifyContext(
-                document, self.figures, config.templates_dir / "fonts", self.prepared.texts, self.image_locations
+                document, self.figures, config.templates_dir / "fonts", self.prepared.texts, self.image_locations,
+                self.prepared.briefing.metadata.title_location,
             )
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()

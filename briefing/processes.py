@@ -7,9 +7,11 @@ import ctypes.util
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
+from typing import Any
 
 PR_SET_PDEATHSIG = 1
 """Linux prctl option: the signal a process gets when its parent dies."""
@@ -43,17 +45,28 @@ class SignalGuard:
     def __init__(self) -> None:
         self.terminated = False
         self._previous: object = None
+        self._previous_hook = sys.unraisablehook
         self._installed = False
 
     def __enter__(self) -> SignalGuard:
         if threading.current_thread() is threading.main_thread():  # signals reach only that one
             self._previous = signal.signal(signal.SIGTERM, self._terminate)
+            self._previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._swallowed
             self._installed = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._installed:
             signal.signal(signal.SIGTERM, self._previous)  # type: ignore[arg-type]
+            sys.unraisablehook = self._previous_hook
+
+    def _swallowed(self, unraisable: Any) -> None:
+        """The signal landed where Python cannot raise (a fork hook, a finalizer): deliver it again."""
+        if isinstance(unraisable.exc_value, Terminated):
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+            return
+        self._previous_hook(unraisable)
 
     def _terminate(self, signum: int, frame: object) -> None:
         self.terminated = True

@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from . import bibtex
 from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
@@ -19,7 +17,6 @@ from .model import (
     Briefing,
     Category,
     CitationKey,
-    ImageFigure,
     MarkdownSource,
     Metadata,
     Paper,
@@ -36,6 +33,9 @@ BRIEFING_KEYS = (
     "keywords", "nocite",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
+MAX_TITLE_CHARS = 200
+MAX_SUBTITLE_CHARS = 300
+"""Longer titles cannot fit on the cover at its type size; the layout check catches the combinations."""
 EVENT_KEYS = ("id", "date", "end", "title", "label", "category", "tags", "summary", "sources")
 TIMELINE_KEYS = ("categories", "events")
 MAX_EVENTS = 1000
@@ -100,12 +100,22 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     language = _string(config, "language", report) or "en"
     if "language" in config and not LANGUAGE_PATTERN.match(language):
         report.error(config["language"].location, f"language '{language}' is not a BCP 47 tag such as 'en' or 'en-GB'")
+    subtitle = _string(config, "subtitle", report)
+    for key, text, limit in (("title", title, MAX_TITLE_CHARS), ("subtitle", subtitle, MAX_SUBTITLE_CHARS)):
+        if text is not None and len(text) > limit:
+            report.error(
+                config[key].location,
+                f"the {key} has {len(text)} characters; at most {limit} fit on the cover (move the rest to the subtitle "
+                "or the summary)" if key == "title" else
+                f"the {key} has {len(text)} characters; at most {limit} fit on the cover (move the rest to the summary)",
+            )
     if title is None or date is None:
         return None
     return Metadata(
         title=title,
+        title_location=config["title"].location,
         date=date,
-        subtitle=_string(config, "subtitle", report),
+        subtitle=subtitle,
         version=_string(config, "version", report),
         authors=_authors(config.get("authors"), report),
         organization=_string(config, "organization", report),
@@ -402,116 +412,6 @@ def _partial_date(value: Any, owner: str, report: Diagnostics) -> PartialDate | 
     if date is None:
         report.error(value.location, f"{owner}: '{value}' is not a date ({DATE_HINT})")
     return date
-
-
-# -- images --------------------------------------------------------------------------------
-
-MAX_IMAGE_PIXELS = 40_000_000
-"""About 8000 x 5000: larger images are refused before the engine decodes them (decompression bombs)."""
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
-
-
-def check_images(files: ContentFiles, images: Sequence[ImageFigure], report: Diagnostics) -> None:
-    """Images are local files inside the briefing folder, of a known kind and a sane size."""
-    for image in images:
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//", image.path):
-            report.error(image.location, f"image '{image.path}': only local files inside the briefing folder can be used")
-            continue
-        path = resolve_inside(files, LocatedStr(image.path, image.location), report)
-        if path is None:
-            continue
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            report.error(image.location, f"image '{image.path}': expected one of {', '.join(IMAGE_SUFFIXES)}")
-        elif path.suffix.lower() == ".svg":
-            _check_svg(files, path, image, report)
-        else:
-            _check_raster(path, image, report)
-
-
-SVG_REFERENCE = re.compile(r"url\(\s*['\"]?([^'\")]*)|@import\s+['\"]([^'\"]*)")
-"""References in SVG styles: ``url(...)`` and ``@import "..."``."""
-
-
-def _check_svg(files: ContentFiles, path: Path, image: ImageFigure, report: Diagnostics) -> None:
-    """An SVG is XML without entities that refers only to itself, data: URIs and files of the briefing.
-
-    The engine's fetcher refuses anything else too, but only at layout time and without
-    saying which line of the content asked for it.
-    """
-    from lxml import etree
-
-    text = read_text(files, path, image.location, report)
-    if text is None:
-        return
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(text.encode("utf-8"), parser)
-    except etree.XMLSyntaxError as error:
-        report.error(image.location, f"image '{image.path}' is not a readable SVG file: {error.msg}")
-        return
-    if root.getroottree().docinfo.doctype:
-        report.error(image.location, f"image '{image.path}': an SVG may not have a <!DOCTYPE> (no entities, no DTD)")
-        return
-    references = []
-    for element in root.iter():
-        for name, value in element.attrib.items():
-            if etree.QName(name).localname in ("href", "src"):
-                references.append(value)
-            references.extend(a or b for a, b in SVG_REFERENCE.findall(value))
-        if isinstance(element.text, str) and etree.QName(element).localname == "style":
-            references.extend(a or b for a, b in SVG_REFERENCE.findall(element.text))
-    for reference in dict.fromkeys(r.strip() for r in references):
-        if not _svg_reference_allowed(reference, path, files.folder):
-            report.error(
-                image.location,
-                f"image '{image.path}' refers to '{reference}'; an image may only use files inside the briefing folder",
-            )
-
-
-def _svg_reference_allowed(reference: str, svg: Path, folder: Path) -> bool:
-    if not reference or reference.startswith("#") or reference.lower().startswith("data:"):
-        return True
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//|^/", reference):
-        return False
-    try:
-        target = (svg.parent / unquote(reference.split("#")[0].split("?")[0])).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return False
-    return target.is_relative_to(folder)
-
-
-def _check_raster(path: Path, image: ImageFigure, report: Diagnostics) -> None:
-    from PIL import Image, UnidentifiedImageError
-
-    limit = f"the limit is {MAX_IMAGE_PIXELS:,} pixels"
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns above its own bound and refuses above twice that; ours is lower, checked below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as opened:  # reads the header only, decodes nothing
-                width, height = opened.size
-    except Image.DecompressionBombError as error:
-        pixels = re.search(r"\((\d+) pixels\)", str(error))
-        size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
-        report.error(image.location, f"image '{image.path}' has {size}; {limit}")
-        return
-    except (UnidentifiedImageError, OSError, ValueError):
-        report.error(image.location, f"image '{image.path}' is not a readable image file")
-        return
-    if width * height > MAX_IMAGE_PIXELS:
-        report.error(image.location, f"image '{image.path}' is {width} x {height} pixels; {limit}")
-        return
-    from PIL import ImageFile
-
-    # WeasyPrint sets this switch for the whole process when imported; it would let broken data pass.
-    tolerant, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
-    try:
-        with Image.open(path) as opened:  # the engine may copy the data into the PDF without decoding it
-            opened.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        report.error(image.location, f"image '{image.path}' cannot be decoded: {error}")
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
 
 
 # -- references ------------------------------------------------------------------------------

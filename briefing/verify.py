@@ -15,7 +15,7 @@ from typing import Any
 from .citations import Citations
 from .config import Variant
 from .errors import Diagnostics, SourceLocation
-from .fonts import uncovered
+from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .markdown import ParsedDocument
 from .model import DrawnFigure
 from .render_pdf import RenderedDocument
@@ -40,6 +40,7 @@ class VerifyContext:
     texts: dict[Path, str]
     """The content's text files, to locate a character the fonts lack."""
     image_locations: dict[str, SourceLocation]
+    title_location: SourceLocation | None = None
 
 
 def verify_document(rendered: RenderedDocument, context: VerifyContext, report: Diagnostics, variant: Variant) -> None:
@@ -55,6 +56,7 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
     if variant is Variant.HANDOUT:
         _check_handout_fits(rendered, report)
         return
+    _check_cover(pages, context.title_location or where, report)
     _check_contents_pages(pages, anchor_pages, where, report)
     _check_headings(rendered, context.document, anchor_pages, where, report)
     for spec in context.document.timeline_figures:
@@ -113,6 +115,33 @@ def _check_contents_pages(
                     )
 
 
+def _check_cover(pages: list[Any], title_location: SourceLocation, report: Diagnostics) -> None:
+    """The title block is on the first page and ends above the facts (date, version, authors)."""
+    if not pages:
+        return
+    found = {name: box for box in pages[0]._page_box.descendants() if (name := _class_of(box)) in COVER_PARTS}
+    block, facts = found.get("cover-title-block"), found.get("cover-facts")
+    if block is None or facts is None:
+        part = "title" if block is None else "date and authors"
+        report.error(title_location, f"the {part} no longer fit on the cover; shorten the title and subtitle")
+    elif block.position_y + block.margin_height() > facts.position_y + OVERFLOW_TOLERANCE_PX:
+        overlap = (block.position_y + block.margin_height() - facts.position_y) / PX_PER_MM
+        report.error(
+            title_location,
+            f"the title and subtitle run {overlap:.0f} mm into the date and authors on the cover; shorten them",
+        )
+
+
+COVER_PARTS = ("cover-title-block", "cover-facts")
+
+
+def _class_of(box: Any) -> str | None:
+    if box.element is None or box.element_tag != box.element.tag:
+        return None
+    classes = (box.element.get("class") or "").split()
+    return next((name for name in classes if name in COVER_PARTS), None)
+
+
 def _tag(box: Any) -> str | None:
     return box.element.tag if box.element is not None and box.element_tag == box.element.tag else None
 
@@ -155,12 +184,7 @@ def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation
             if overflow > OVERFLOW_TOLERANCE_PX:
                 report.error(where, f"page {number}: {what} runs {overflow / PX_PER_MM:.1f} mm outside the text area")
     for char, number in missing.items():
-        location = _first_occurrence(char, context.texts) or where
-        report.error(
-            location,
-            f"'{char}' (U+{ord(char):04X}, page {number}) is in none of the embedded fonts "
-            "(Noto Serif, Noto Sans, Noto Naskh Arabic); it would print as an empty box",
-        )
+        report.error(first_occurrence(char, context.texts) or where, missing_glyph_message(char, number))
 
 
 def _check_alt(box: Any, number: int, context: VerifyContext, where: SourceLocation, report: Diagnostics) -> None:
@@ -189,15 +213,6 @@ def _text_of(box: Any) -> str:
     from weasyprint.formatting_structure import boxes
 
     return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))
-
-
-def _first_occurrence(char: str, texts: dict[Path, str]) -> SourceLocation | None:
-    for path, text in sorted(texts.items()):
-        index = text.find(char)
-        if index >= 0:
-            line = text.count("\n", 0, index) + 1
-            return SourceLocation(path, line, index - text.rfind("\n", 0, index))
-    return None
 
 
 def _check_handout_fits(rendered: RenderedDocument, report: Diagnostics) -> None:

@@ -283,7 +283,7 @@ def test_outputs_that_cannot_be_written_are_named_with_their_cause(
     out = tmp_path / "out"
     if case == "out-is-file":
         out.write_text("")
-        argv, code, cause = ["build", str(folder), "--out", str(out)], 3, "it is a file, not a folder"
+        argv, code, cause = ["build", str(folder), "--out", str(out)], 3, "is a file, not a folder"
     elif case == "name-is-folder":
         (out / "brief.html").mkdir(parents=True)
         argv, code, cause = ["build", str(folder), "--out", str(out), "--variant", "html"], 3, "a folder has this name"
@@ -398,3 +398,228 @@ class _InlinePool:
 
     def map(self, function, *iterables):  # type: ignore[no-untyped-def]
         return map(function, *iterables)
+
+
+# -- input refused before layout, located at the line that asked for it ------------------------
+
+
+def _check(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    capsys.readouterr()
+    code = main(["check", str(folder)])
+    err = capsys.readouterr().err
+    assert "internal error" not in err
+    assert "Traceback" not in err
+    return code, [line for line in err.splitlines() if ": error: " in line or ": warning: " in line]
+
+
+def _svg_use_bomb(levels: int = 9, fan_out: int = 10) -> str:
+    groups = "".join(
+        f'<g id="l{level}">' + f'<use href="#l{level - 1}"/>' * fan_out + "</g>" for level in range(1, levels + 1)
+    )
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><defs><rect id="l0" width="1" height="1"/>'
+        f'{groups}</defs><use href="#l{levels}"/></svg>'
+    )
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims a size: enough for a check that reads headers, and no memory spent."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def _with_images(content_tree: ContentTree, files: dict[str, str | bytes], markdown: str) -> Path:
+    folder = content_tree({"sections/one.md": f"# One {{#sec-one}}\n\nText citing [@ref1].\n\n{markdown}\n"})
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    return folder
+
+
+def test_an_svg_that_expands_past_the_limit_is_refused(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _with_images(content_tree, {"images/bomb.svg": _svg_use_bomb()}, "![A bomb](images/bomb.svg)")
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert lines == [
+        f"{folder / 'sections/one.md'}:5:1: error: image 'images/bomb.svg' expands to more than 20,000 elements "
+        "once its <use> references are followed; the limit is 20,000"
+    ]
+
+
+def test_a_raster_inside_an_svg_has_the_same_pixel_limit(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    wrapper = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="big.png"/></svg>'
+    inline = base64.b64encode(_png_header(12000, 12000)).decode()
+    embedded = f'<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,{inline}"/></svg>'
+    folder = _with_images(
+        content_tree,
+        {"images/big.png": _png_header(12000, 12000), "images/wrap.svg": wrapper, "images/embedded.svg": embedded},
+        "![Wrapped](images/wrap.svg)\n\n![Embedded](images/embedded.svg)",
+    )
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert [line.split(": error: ")[1] for line in lines] == [
+        "image 'images/wrap.svg' (through images/big.png) is 12000 x 12000 pixels; the limit is 40,000,000 pixels",
+        "image 'images/embedded.svg' (through images/embedded.svg): an embedded image is 12000 x 12000 pixels; "
+        "the limit is 40,000,000 pixels",
+    ]
+
+
+def test_svgs_that_include_each_other_are_a_located_error(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="{}" width="5" height="5"/></svg>'
+    folder = _with_images(
+        content_tree, {"images/a.svg": svg.format("b.svg"), "images/b.svg": svg.format("a.svg")}, "![A](images/a.svg)"
+    )
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert lines == [
+        f"{folder / 'sections/one.md'}:5:1: error: image 'images/a.svg' (through images/b.svg -> images/a.svg): "
+        "SVG images that include each other form a cycle"
+    ]
+
+
+def test_briefing_yaml_linking_out_of_the_folder_is_refused(
+    content_tree: ContentTree, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("title: Outside\napi_key: 1234\n", encoding="utf-8")
+    folder = content_tree({"briefing.yaml": None})
+    (folder / "briefing.yaml").symlink_to(outside)
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert lines == [f"{folder / 'briefing.yaml'}: error: 'briefing.yaml' is a link to a file outside the briefing folder"]
+    assert "api_key" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("yaml_value", "column", "name"),
+    [('"A \\e title"', 8, "U+001B"), ('"A \\ud800 title"', 8, "U+D800"), ('"bell \\a"', 11, "U+0007"),
+     ('"next \\N line"', 11, "U+0085"), ('"nul \\0"', 10, "U+0000")],
+)
+def test_control_characters_and_surrogates_in_yaml_are_located(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str], yaml_value: str, column: int, name: str
+) -> None:
+    folder = content_tree({"briefing.yaml": f"""\
+        title: {yaml_value}
+        date: "2025-06-01"
+        sections: [sections/one.md]
+        references: refs.yaml
+        """})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{folder / 'briefing.yaml'}:1:")
+    assert f"error: {name} is a" in lines[0]
+
+
+def test_control_characters_in_markdown_are_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = content_tree({"sections/one.md": "# One\n\nAn escape \x1b and a bell \x07 [@ref1].\n"})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    path = folder / "sections/one.md"
+    assert lines == [
+        f"{path}:3:11: error: U+001B is a control character, not text; remove it",
+        f"{path}:3:24: error: U+0007 is a control character, not text; remove it",
+    ]
+
+
+def test_footnotes_undefined_and_unused_are_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "# One\n\nA claim[^missing] and [^used] [@ref1].\n\n[^used]: Used.\n\n[^spare]: Never called.\n"
+    folder = content_tree({"sections/one.md": text})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    path = folder / "sections/one.md"
+    assert lines == [
+        f"{path}:3:8: error: footnote '[^missing]' has no definition (add a line '[^missing]: text' below the paragraph)",
+        f"{path}:7:1: warning: footnote '[^spare]' is defined but never used",
+    ]
+
+
+def test_deep_nesting_and_wide_tables_are_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
+    nested = "".join("  " * depth + f"- level {depth}\n" for depth in range(10))
+    wide = "|" + "|".join(f"c{i}" for i in range(200)) + "|\n|" + "---|" * 200 + "\n|" + "x|" * 200 + "\n"
+    folder = content_tree({"sections/one.md": f"# One\n\nText [@ref1].\n\n{nested}\n{wide}"})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    path = folder / "sections/one.md"
+    assert lines == [
+        f"{path}:13:1: error: lists and block quotes nested 9 deep; at most 8 levels fit on a page",
+        f"{path}:16:1: error: a table of 200 columns; at most 16 fit across a page (split it, or turn it round: "
+        "rows for columns)",
+    ]
+
+
+def test_eight_levels_of_lists_are_all_printed(content_tree: ContentTree, tmp_path: Path) -> None:
+    from briefing.config import BuildConfig, Variant
+    from briefing.pipeline import build
+
+    nested = "".join("  " * depth + f"- level{depth}\n" for depth in range(8))
+    folder = content_tree({"sections/one.md": f"# One\n\nText [@ref1].\n\n{nested}"})
+    result = build(BuildConfig(folder, tmp_path / "out", (Variant.HTML,), cache_dir=tmp_path / "cache", epoch=0))
+    html = result.outputs[0].path.read_text(encoding="utf-8")
+    assert all(f"level{depth}" in html for depth in range(8))
+
+
+def test_check_finds_characters_no_font_draws(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = content_tree({"sections/one.md": "# One\n\nAn arrow \u2192 here [@ref1].\n"})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert lines == [
+        f"{folder / 'sections/one.md'}:3:10: error: '\u2192' (U+2192) is in none of the embedded fonts "
+        "(Noto Serif, Noto Sans, Noto Naskh Arabic); it would print as an empty box"
+    ]
+
+
+def test_a_title_too_long_for_the_cover_is_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
+    title = " ".join(["Extraordinarily"] * 24)
+    folder = content_tree({"briefing.yaml": f"""\
+        title: {title}
+        date: "2025-06-01"
+        sections: [sections/one.md]
+        references: refs.yaml
+        """})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert lines == [
+        f"{folder / 'briefing.yaml'}:1:8: error: the title has {len(title)} characters; at most 200 fit on the cover "
+        "(move the rest to the subtitle or the summary)"
+    ]
+
+
+@pytest.mark.slow
+def test_the_layout_check_catches_a_cover_that_overflows(
+    content_tree: ContentTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Past the length check (a narrower paper, longer words), the laid-out cover is measured."""
+    from briefing import validate
+
+    monkeypatch.setattr(validate, "MAX_TITLE_CHARS", 10_000)
+    title = " ".join(["Extraordinarily"] * 40)
+    folder = content_tree({"briefing.yaml": f"""\
+        title: {title}
+        date: "2025-06-01"
+        sections: [sections/one.md]
+        references: refs.yaml
+        """})
+    capsys.readouterr()
+    assert main(["build", str(folder), "--out", str(tmp_path / "out"), "--variant", "pdf"]) == 1
+    err = capsys.readouterr().err
+    assert f"{folder / 'briefing.yaml'}:1:8: error: the date and authors no longer fit on the cover" in err
+    assert not (tmp_path / "out" / "brief.pdf").exists()
