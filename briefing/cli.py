@@ -26,7 +26,7 @@ from .config import (
 from .errors import BriefingError, ContentError, Diagnostics, OutputError, UsageError, missing_dependency
 from .log import LOGGER, configure_logging
 from .model import BuildResult, Output, Paper
-from .processes import SignalGuard, Terminated, stop_workers, worker_pool
+from .processes import SignalGuard, Terminated, run_all, stop_workers, worker_pool
 
 # The pipeline (WeasyPrint, citeproc, Markdown) is imported only when something must be built:
 # a rebuild with nothing changed answers before paying for it.
@@ -164,7 +164,7 @@ def _run_build(args: argparse.Namespace) -> int:
     configs = [replace(base, content_dir=folder, workers=workers) for folder in folders]
     if parallel_briefings:
         with worker_pool(min(args.jobs, len(configs), os.cpu_count() or 1)) as pool:
-            outcomes = list(pool.map(_build_one, configs, [args.quiet] * len(configs)))
+            outcomes = run_all(pool, _build_one, configs, [args.quiet] * len(configs))
     else:
         outcomes = [_build_one(config, args.quiet) for config in configs]
     failed, exit_code = 0, 0

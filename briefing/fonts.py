@@ -52,9 +52,9 @@ def missing_glyph_message(char: str, page: int | None = None) -> str:
     )
 
 
-def first_occurrence(char: str, texts: dict[Path, str]) -> SourceLocation | None:
+def first_occurrence(needle: str, texts: dict[Path, str]) -> SourceLocation | None:
     for path, text in sorted(texts.items()):
-        index = text.find(char)
+        index = text.find(needle)
         if index >= 0:
             line = text.count("\n", 0, index) + 1
             return SourceLocation(path, line, index - text.rfind("\n", 0, index))

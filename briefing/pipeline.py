@@ -22,7 +22,7 @@ from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output
-from .processes import worker_pool
+from .processes import run_all, worker_pool
 from .render_html import render_html, template_name
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import validate_briefing
@@ -169,7 +169,7 @@ class _Editions:
         if workers < 2 or len(laid_out) < 2:
             return
         with worker_pool(min(workers, len(laid_out)), fork=True) as pool:
-            results = list(pool.map(self._render_detached, laid_out))
+            results = run_all(pool, self._render_detached, laid_out)
         for variant, (edition, diagnostics) in zip(laid_out, results, strict=True):
             for diagnostic in diagnostics:
                 self.report.add(diagnostic)

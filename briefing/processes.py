@@ -7,14 +7,44 @@ import ctypes.util
 import multiprocessing
 import os
 import signal
-import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import suppress
-from typing import Any
+from contextlib import contextmanager, suppress
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PR_SET_PDEATHSIG = 1
 """Linux prctl option: the signal a process gets when its parent dies."""
+
+
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C or a TERM waits the moment a step takes that must not be cut in half, then acts."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    except (AttributeError, OSError, ValueError):  # no signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def run_all(pool: ProcessPoolExecutor, function: Callable[..., T], *arguments: Iterable[Any]) -> list[T]:
+    """``pool.map``, with the workers started while signals are held.
+
+    The workers are forked when the tasks are submitted; a signal handled in the middle of a fork
+    would raise inside the fork hooks of the standard library, where Python can only print it.
+    """
+    with signals_held():
+        results = pool.map(function, *arguments)
+    return list(results)
 
 
 def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:
@@ -45,28 +75,17 @@ class SignalGuard:
     def __init__(self) -> None:
         self.terminated = False
         self._previous: object = None
-        self._previous_hook = sys.unraisablehook
         self._installed = False
 
     def __enter__(self) -> SignalGuard:
         if threading.current_thread() is threading.main_thread():  # signals reach only that one
             self._previous = signal.signal(signal.SIGTERM, self._terminate)
-            self._previous_hook = sys.unraisablehook
-            sys.unraisablehook = self._swallowed
             self._installed = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._installed:
             signal.signal(signal.SIGTERM, self._previous)  # type: ignore[arg-type]
-            sys.unraisablehook = self._previous_hook
-
-    def _swallowed(self, unraisable: Any) -> None:
-        """The signal landed where Python cannot raise (a fork hook, a finalizer): deliver it again."""
-        if isinstance(unraisable.exc_value, Terminated):
-            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
-            return
-        self._previous_hook(unraisable)
 
     def _terminate(self, signum: int, frame: object) -> None:
         self.terminated = True
@@ -81,9 +100,11 @@ def stop_workers() -> None:
 
 
 def _default_signals_in_child() -> None:
-    """A forked worker must not run the parent's SIGTERM handler, even before its initializer runs."""
+    """A forked worker must not run the parent's SIGTERM handler, nor inherit its held signals."""
     with suppress(ValueError):  # not the main thread: no Python handler can run there anyway
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with suppress(AttributeError, OSError, ValueError):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
 os.register_at_fork(after_in_child=_default_signals_in_child)

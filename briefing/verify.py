@@ -175,14 +175,18 @@ def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation
                 for char in uncovered(box.text, context.font_dir):
                     missing.setdefault(char, number)
                 what = f"text '{box.text.strip()[:40]}'"
+                # The content line that holds the text, when it is written there as it is printed.
+                located = first_occurrence(box.text.strip()[:40], context.texts) if box.text.strip() else None
             elif isinstance(box, boxes.ReplacedBox):
                 _check_alt(box, number, context, where, report)
                 what = f"image '{box.element.get('src', '').rsplit('/', 1)[-1][:60]}'"
+                located = _image_location(box.element.get("src", ""), context)
             else:
                 continue
             overflow = max(left - box.position_x, box.position_x + box.margin_width() - right)
             if overflow > OVERFLOW_TOLERANCE_PX:
-                report.error(where, f"page {number}: {what} runs {overflow / PX_PER_MM:.1f} mm outside the text area")
+                message = f"page {number}: {what} runs {overflow / PX_PER_MM:.1f} mm outside the text area"
+                report.error(located or where, message)
     for char, number in missing.items():
         report.error(first_occurrence(char, context.texts) or where, missing_glyph_message(char, number))
 
@@ -192,8 +196,12 @@ def _check_alt(box: Any, number: int, context: VerifyContext, where: SourceLocat
     if element is None or element.tag != "img" or (element.get("alt") or "").strip():
         return
     src = element.get("src", "")
-    location = next((loc for url, loc in context.image_locations.items() if src.endswith(url.rsplit("/", 1)[-1])), where)
+    location = _image_location(src, context) or where
     report.error(location, f"page {number}: image '{src.rsplit('/', 1)[-1]}' has no alternative text (write it in ![...])")
+
+
+def _image_location(src: str, context: VerifyContext) -> SourceLocation | None:
+    return next((loc for url, loc in context.image_locations.items() if src.endswith(url.rsplit("/", 1)[-1])), None)
 
 
 def _content_boxes(page_box: Any) -> Iterator[Any]:

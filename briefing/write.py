@@ -12,13 +12,13 @@ import errno
 import json
 import os
 import shutil
-import signal
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from .errors import OutputError
+from .processes import signals_held
 
 JOURNAL_SUFFIX = ".commit.json"
 
@@ -49,7 +49,7 @@ def write_set(files: Mapping[Path, bytes], name: str) -> None:
         for temporary in staged.values():
             temporary.unlink(missing_ok=True)
         raise
-    with _signals_held():
+    with signals_held():
         _commit(staged, journal)
 
 
@@ -164,21 +164,6 @@ def _sync_folder(folder: Path) -> None:
             os.fsync(handle)
         finally:
             os.close(handle)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl-C or a TERM from CI waits the few microseconds the renames take, then acts."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, OSError, ValueError):  # no signal masks here: the journal still covers a kill
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def output_error(path: Path, error: OSError) -> OutputError:

@@ -623,3 +623,29 @@ def test_the_layout_check_catches_a_cover_that_overflows(
     err = capsys.readouterr().err
     assert f"{folder / 'briefing.yaml'}:1:8: error: the date and authors no longer fit on the cover" in err
     assert not (tmp_path / "out" / "brief.pdf").exists()
+
+
+@pytest.mark.slow
+def test_up_to_date_sees_hidden_folders_and_ignores_outputs_inside_the_folder(
+    content_tree: ContentTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outside git, with --out inside the briefing: the second build is a no-op; an edit in .drafts/ is not."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    folder = content_tree({"briefing.yaml": """\
+        title: Test Briefing
+        date: "2025-06-01"
+        sections: [.drafts/one.md]
+        references: refs.yaml
+        """, "sections/one.md": None, ".drafts/one.md": "# One\n\nText citing [@ref1].\n"})
+    argv = ["build", str(folder), "--out", str(folder / "output"), "--variant", "html"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "up to date" in capsys.readouterr().err
+    draft = folder / ".drafts" / "one.md"
+    draft.write_text("# One\n\nChanged text citing [@ref1].\n", encoding="utf-8")
+    os.utime(draft, (draft.stat().st_mtime + 5, draft.stat().st_mtime + 5))
+    assert main(argv) == 0
+    assert "up to date" not in capsys.readouterr().err
+    assert "Changed text" in (folder / "output" / "brief.html").read_text(encoding="utf-8")

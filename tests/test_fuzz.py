@@ -325,3 +325,43 @@ def test_building_any_content_exits_0_or_1_with_located_messages(files: dict[str
                 where = line.split(": error: " if ": error: " in line else ": warning: ")[0]
                 assert Path(where.split(":")[0]).exists(), f"not located in a file: {line}"
         assert (code == 0) == (Path(work) / "out" / "brief.pdf").is_file(), messages
+
+
+INPUT_FILES = ("briefing.yaml", "timeline.yaml", "refs.yaml", "sections/one.md")
+RANDOM_YAML = st.recursive(
+    st.one_of(st.text(max_size=20), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none()),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _random_yaml(value: object) -> bytes:
+    return yaml.safe_dump(value, allow_unicode=True).encode("utf-8", "surrogatepass")
+
+
+@settings(FUZZ, max_examples=60)
+@given(
+    name=st.sampled_from(INPUT_FILES),
+    data=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=200).map(lambda text: text.encode("utf-8", "surrogatepass")),
+        RANDOM_YAML.map(_random_yaml),
+    ),
+)
+def test_any_bytes_in_any_input_file_give_a_documented_exit_and_located_errors(name: str, data: bytes) -> None:
+    """Random bytes, Unicode (lone surrogates too) and YAML structures, in each file a briefing reads."""
+    with briefing_folder({}) as folder:
+        (folder / name).write_bytes(data)
+        errors = io.StringIO()
+        with contextlib.redirect_stderr(errors):
+            code = main(["check", "--quiet", str(folder)])
+        messages = errors.getvalue()
+        assert code in (0, 1), messages
+        assert "Traceback" not in messages
+        assert "internal error" not in messages
+        for line in messages.splitlines():
+            if ": error: " in line or ": warning: " in line:
+                where = line.split(": error: " if ": error: " in line else ": warning: ")[0]
+                assert Path(where.split(":")[0]).is_relative_to(folder), f"not located in the content: {line}"
+        if code == 1:
+            assert ": error: " in messages, messages

@@ -82,3 +82,12 @@ def test_content_running_off_the_page(content_tree: ContentTree, tmp_path: Path)
     assert len(problems) == 1
     assert problems[0].startswith("templates/briefing.html: error: page 3: image 'fig-t-")
     assert problems[0].endswith(".svg' runs 40.0 mm outside the text area")
+
+
+def test_text_running_off_the_page_is_located_in_the_content(content_tree: ContentTree, tmp_path: Path) -> None:
+    templates = edited_templates(tmp_path, "css/print.css", "p {\n", "p {\n  white-space: nowrap;\n")
+    line = "A sentence far too long for one line of the page, which this stylesheet forbids to wrap at all, " * 2
+    folder = content_tree({"sections/one.md": f"# One\n\nShort [@ref1].\n\n{line}.\n"})
+    problems = failures(folder, tmp_path, templates)
+    assert problems
+    assert all(problem.startswith("sections/one.md:5:1: error: page 3: text 'A sentence") for problem in problems)
