@@ -57,3 +57,116 @@ def test_at_least_fifteen_references_all_cited(prepared: Prepared) -> None:
     references = {r.key for r in prepared.briefing.references}
     assert len(references) >= 15
     assert references == cited
+
+
+ARTICLE = "article2025"
+MAX_ARTICLE_SHARE = 0.25
+
+
+def _cited_keys(tokens: list) -> set[str]:
+    """Citation keys in a run of block tokens (inline children included)."""
+    keys: set[str] = set()
+    for token in tokens:
+        for child in [token, *(token.children or [])]:
+            if child.type == "citation":
+                keys.update(item.key for item in child.meta["cluster"].items)
+    return keys
+
+
+def _key_judgments(prepared: Prepared) -> list[set[str]]:
+    """The citation keys of each top-level item of the summary (the key judgments)."""
+    assert prepared.document.summary is not None
+    judgments: list[set[str]] = []
+    depth, current = 0, []
+    for token in prepared.document.summary.tokens:
+        if token.type == "list_item_open":
+            depth += 1
+            if depth == 1:
+                current = []
+                continue
+        if token.type == "list_item_close":
+            depth -= 1
+            if depth == 0:
+                judgments.append(_cited_keys(current))
+                continue
+        if depth:
+            current.append(token)
+    return judgments
+
+
+def _body_keys(prepared: Prepared) -> set[str]:
+    """Keys cited in the sections (text, tables, footnotes and captions)."""
+    return {
+        item.key for cluster in prepared.document.citations if cluster.location.path.suffix == ".md" for item in cluster.items
+    }
+
+
+def test_every_key_judgment_cites_what_the_body_cites(prepared: Prepared) -> None:
+    judgments = _key_judgments(prepared)
+    assert len(judgments) >= 3
+    body = _body_keys(prepared)
+    for number, keys in enumerate(judgments, 1):
+        assert keys, f"key judgment {number} cites nothing"
+        assert keys <= body, f"key judgment {number} cites {sorted(keys - body)}, which the body never cites"
+
+
+def test_article_share_of_citations_at_most_a_quarter(prepared: Prepared) -> None:
+    """Counted per cited item: in the text (sections and key judgments), and with the chronology too."""
+    items = [item for cluster in prepared.document.citations for item in cluster.items]
+    in_text = [item for item in items if item.location.path.name != "timeline.yaml"]
+    for scope in (in_text, items):
+        share = sum(item.key == ARTICLE for item in scope) / len(scope)
+        assert share <= MAX_ARTICLE_SHARE, f"{share:.0%} of {len(scope)} citations go to the source article"
+
+
+def test_the_source_article_is_described_as_it_is(prepared: Prepared) -> None:
+    """Unsigned and undated: no author, no date, no title it does not carry."""
+    csl = next(r.csl for r in prepared.briefing.references if r.key == ARTICLE)
+    assert {"author", "issued", "URL"}.isdisjoint(csl)
+    assert csl["title"] == "Untitled article"
+    assert "Unsigned" in csl["genre"]
+
+
+def test_figure_captions_cite_sources_of_shown_events_only(prepared: Prepared) -> None:
+    events = prepared.briefing.timeline.events
+    for figure in prepared.document.timeline_figures:
+        section = next(f for f in prepared.document.sections if f.source.location.path == figure.location.path)
+        start = next(i for i, t in enumerate(section.tokens) if t.type == "timeline_open" and t.meta["spec"] is figure)
+        end = next(i for i in range(start, len(section.tokens)) if section.tokens[i].type == "timeline_close")
+        cited = _cited_keys(section.tokens[start:end])
+        shown = {source.key for event in events if figure.selects(event) for source in event.sources}
+        assert cited, f"{figure.id}: caption cites nothing"
+        assert cited <= shown, f"{figure.id}: caption cites {sorted(cited - shown)}, sources of no event shown"
+
+
+def test_the_2025_figure_shows_every_round_of_talks(prepared: Prepared) -> None:
+    figure = next(f for f in prepared.document.timeline_figures if f.id == "fig-2025")
+    rounds = [e for e in prepared.briefing.timeline.events if "oman" in e.tags and e.date.first_day().year == 2025]
+    assert len(rounds) >= 6  # five rounds held, the sixth called off
+    assert [e.id for e in rounds if not figure.selects(e)] == []
+
+
+def test_chronology_covers_2019_to_2024(prepared: Prepared) -> None:
+    ids = {e.id for e in prepared.briefing.timeline.events}
+    assert {
+        "tanker-attacks-2019",
+        "drone-shootdown-2019",
+        "jcpoa-limits-exceeded",
+        "enrichment-60",
+        "vienna-talks",
+        "iran-attacks-israel-2024",
+        "iran-missiles-oct-2024",
+        "israel-strikes-oct-2024",
+    } <= ids
+    for event in prepared.briefing.timeline.events:
+        if event.date.first_day().year in range(2019, 2025):
+            assert ARTICLE not in {s.key for s in event.sources}, event.id
+
+
+def test_no_source_postdates_the_as_of_date(prepared: Prepared) -> None:
+    as_of = prepared.briefing.metadata.date
+    for reference in prepared.briefing.references:
+        parts = reference.csl.get("issued", {}).get("date-parts", [[]])[0]
+        if parts:
+            first_day = dt.date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+            assert first_day <= as_of, reference.key
