@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 BENCH_INSTALLED := $(VENV)/.installed-bench
 
-.PHONY: all build test test-fast lint bench checksums system-deps clean
+.PHONY: all install build test test-fast lint bench checksums system-deps clean
 
 all: build
 
@@ -28,11 +28,12 @@ $(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
 system-deps:
 	@sh scripts/system-deps.sh
 
+install: $(INSTALLED)
+
 build: $(INSTALLED) system-deps
 	$(BIN)/briefing build
 
-test: $(TEST_INSTALLED) system-deps
-	$(BIN)/ruff check briefing tests scripts build.py
+test: lint system-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(TEST_INSTALLED)
@@ -43,6 +44,8 @@ bench: $(BENCH_INSTALLED) system-deps
 
 lint: $(TEST_INSTALLED)
 	$(BIN)/ruff check briefing tests scripts build.py
+	$(BIN)/mypy
+	$(BIN)/actionlint .github/workflows/*.yml
 
 checksums:
 	cd output && sha256sum *.pdf *.manifest.json > SHA256SUMS

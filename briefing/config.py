@@ -175,7 +175,7 @@ UNREAD_FOLDERS = frozenset({".git", ".hg", ".svn", "__pycache__", ".cache", ".py
 def briefing_files(root: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
     """Every file under ``root`` a build may read: hidden folders too (``.drafts/``), not ``skip`` (outputs)."""
     skipped = {folder.resolve() for folder in skip}
-    found = []
+    found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if d not in UNREAD_FOLDERS and (here / d).resolve() not in skipped)

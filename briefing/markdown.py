@@ -629,7 +629,7 @@ class BriefingRenderer(RendererHTML):
         cluster: CitationCluster = token.meta["cluster"]
         rendered = self.context.citations[cluster.index]
         html = self.partial("citation", citation=rendered)
-        space, punctuation = token.meta.get("space_before", ""), token.meta.get("punctuation_after", "")
+        space, punctuation = str(token.meta.get("space_before", "")), str(token.meta.get("punctuation_after", ""))
         if getattr(rendered, "note", None) is not None and not cluster.narrative:
             return punctuation + html  # the note follows the punctuation, with no space before it
         return space + html + punctuation

@@ -53,9 +53,6 @@ class Prepared:
     texts: dict[Path, str] = field(default_factory=dict)
     """The content's text files as read, to point at a character when the layout finds a problem."""
 
-    def __iter__(self) -> Iterator[object]:
-        return iter((self.briefing, self.document, self.citations))
-
 
 @contextmanager
 def step(number: int, report: Diagnostics, slug: str, gate: bool = True) -> Iterator[None]:
@@ -187,7 +184,7 @@ class _Editions:
 
     def _render(self, variant: Variant) -> Edition:
         config, report, slug = self.config, self.report, self.config.slug
-        _, document, citations = self.prepared
+        document, citations = self.prepared.document, self.prepared.citations
         if variant is Variant.BOOKLET:
             digital = self.render(Variant.PDF)
             with step(9, report, slug):
@@ -219,7 +216,7 @@ class _Editions:
         return Edition(data, len(rendered.document.pages))
 
     def _html(self, variant: Variant, citations: Citations) -> str:
-        briefing, document, _ = self.prepared
+        briefing, document = self.prepared.briefing, self.prepared.document
         with step(6, self.report, self.config.slug):
             return render_html(
                 briefing, document, citations, self.figures, self.geometry, variant, self.config.templates_dir,

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import bibtex
 from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
-from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, read_text, read_yaml, resolve_inside
+from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_text, read_yaml, resolve_inside
 from .model import (
     Author,
     Briefing,
@@ -84,13 +84,13 @@ def _check_keys(
 ) -> None:
     for key in mapping:
         if key not in known:
-            report.error(key.location, f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
+            report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
     for key in required:
         if key not in mapping:
             report.error(mapping.location, f"{what}: missing required key '{key}'")
         elif mapping[key] is None:  # 'title:' with nothing after it: YAML null, which has no location
             written = next(k for k in mapping if k == key)
-            report.error(written.location, f"{what}: '{key}' has no value")
+            report.error(key_location(written, mapping), f"{what}: '{key}' has no value")
 
 
 def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
@@ -191,7 +191,8 @@ def _choice(mapping: LocatedDict, key: str, allowed: list[str], report: Diagnost
 
 def _location(value: Any, container: LocatedDict | LocatedList) -> SourceLocation:
     """Where a value is; a YAML null (``-`` alone, ``~``) has no location, so its container's is used."""
-    return getattr(value, "location", container.location)  # type: ignore[no-any-return]
+    location: SourceLocation = getattr(value, "location", container.location)
+    return location
 
 
 def _kind(value: Any) -> str:
@@ -313,7 +314,7 @@ def _categories(value: Any, report: Diagnostics) -> list[Category]:
     categories = []
     for key, label in value.items():
         if not isinstance(label, LocatedStr):
-            report.error(key.location, f"category '{key}': the label must be text")
+            report.error(key_location(key, value), f"category '{key}': the label must be text")
             continue
         categories.append(Category(str(key), str(label)))
     return categories
@@ -353,8 +354,8 @@ def _events(value: Any, categories: list[Category], report: Diagnostics) -> list
 
 def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> TimelineEvent | None:
     errors_before = len(report.errors)
-    name = next((v for v in (item.get("id"), item.get("title")) if isinstance(v, LocatedStr) and v), None)
-    name = name or f"at line {item.location.line}"
+    given = next((v for v in (item.get("id"), item.get("title")) if isinstance(v, LocatedStr) and v), None)
+    name = str(given) if given else f"at line {item.location.line}"
     _check_keys(item, EVENT_KEYS, ("date", "title"), f"event '{name}'", report)
     event_id = _string(item, "id", report)
     if event_id and not ID_PATTERN.match(event_id):
