@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import pickle
 import textwrap
 from collections.abc import Callable
@@ -75,7 +76,8 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, content: Path, variants
     The first worker to ask builds under a lock in the run's shared temporary folder; the others
     wait for it and read the same files (a build record says which outputs it wrote).
     """
-    shared = tmp_path_factory.getbasetemp().parent  # one folder per run, common to every worker
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's, common to every worker
     name = f"{content.name}-{'-'.join(v.value for v in variants)}"
     folder = shared / "builds" / name
     folder.mkdir(parents=True, exist_ok=True)

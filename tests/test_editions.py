@@ -61,6 +61,13 @@ def test_print_edition_text_is_black_ink(editions: dict[str, Path]) -> None:
         data = b"".join(c.read_bytes() for c in content) if isinstance(content, pikepdf.Array) else content.read_bytes()
         assert b"/DeviceCMYK cs" in data
         assert b" rg\n" not in data  # no RGB on a text-only page
+    with pdfplumber.open(editions["-print"]) as pdf:  # body text and links: solid black, no tint
+        body = [c for page in pdf.pages for c in page.chars  # letters and digits: list bullets are decoration
+                if c["size"] >= 9.5 and c["fontname"].split("+")[-1] in ("Noto-Serif", "Noto-Serif-Italic")
+                and c["text"].isalnum()]
+        assert len(body) > 200
+        colours = {tuple(round(v, 3) for v in c["non_stroking_color"]) for c in body}
+        assert colours == {(0.0, 0.0, 0.0, 1.0)}, colours
 
 
 def test_handout_is_at_most_two_pages_with_the_essentials(editions: dict[str, Path]) -> None:
