@@ -63,6 +63,19 @@ PAGE_GEOMETRY = {
     Paper.LETTER: PageGeometry(215.9, 279.4, 25, 23, 25.4, 25.4, "letter"),
 }
 
+BOOKLET_GEOMETRY = {
+    Paper.A4: PageGeometry(148, 210, 16, 20, 17, 13, "A5"),
+    Paper.LETTER: PageGeometry(139.7, 215.9, 16, 20, 17, 13, "5.5in 8.5in"),
+}
+"""The booklet is laid out at its folded size (half the sheet), with an inner margin that survives the fold."""
+
+BOUND_VARIANTS = (Variant.PRINT, Variant.BOOKLET)
+"""Editions whose pages face each other: mirrored margins, folios outside, the body on a right-hand page."""
+
+
+def page_geometry(variant: Variant, paper: Paper) -> PageGeometry:
+    return BOOKLET_GEOMETRY[paper] if variant is Variant.BOOKLET else PAGE_GEOMETRY[paper]
+
 
 @dataclass(frozen=True)
 class BuildConfig:

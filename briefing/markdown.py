@@ -120,11 +120,13 @@ class ParsedDocument:
     timeline_figures: list[TimelineFigureSpec] = field(default_factory=list)
     images: list[ImageFigure] = field(default_factory=list)
     citations: list[CitationCluster] = field(default_factory=list)
+    bottom_line: Fragment | None = None
 
 
 def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
     """Parse every Markdown source in reading order, number it, and check cross-references."""
     parser = _Parser(report)
+    bottom_line = parser.parse(briefing.bottom_line) if briefing.bottom_line else None
     summary = parser.parse(briefing.summary) if briefing.summary else None
     sections = []
     for section in briefing.sections:
@@ -142,6 +144,7 @@ def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
     document.timeline_figures = parser.timeline_figures
     document.images = parser.images
     document.citations = parser.citations
+    document.bottom_line = bottom_line
     for ref_id, location in parser.crossrefs:
         if ref_id not in parser.targets:
             known = [t for t in parser.targets if t.split("-")[0] == ref_id.split("-")[0]]

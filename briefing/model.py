@@ -169,6 +169,18 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class PrintSettings:
+    """``print:`` in briefing.yaml: what the print shop asked for."""
+
+    stitched: bool = False
+    """Saddle-stitched: the print edition's page count is a multiple of four, not only even."""
+    profile: Path | None = None
+    """The shop's CMYK output profile (.icc), inside the briefing folder; None: the default SWOP profile."""
+    condition: str | None = None
+    """The output condition the profile stands for, e.g. 'FOGRA39' (the registry name the RIP expects)."""
+
+
+@dataclass(frozen=True)
 class Briefing:
     """A validated briefing folder: everything later stages need, nothing raw."""
 
@@ -182,6 +194,9 @@ class Briefing:
     references_path: Path | None = None
     input_files: tuple[Path, ...] = ()
     """Every file the build read from the briefing folder (for the manifest and the cache)."""
+    print_settings: PrintSettings = field(default_factory=PrintSettings)
+    bottom_line: MarkdownSource | None = None
+    """One sentence that opens the key judgments and the handout."""
 
 
 @dataclass(frozen=True)

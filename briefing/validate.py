@@ -26,11 +26,12 @@ from .model import (
     Timeline,
     TimelineEvent,
 )
+from .press import read_print_settings
 
 BRIEFING_KEYS = (
     "title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
-    "keywords", "nocite",
+    "keywords", "nocite", "bottom-line", "print",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 MAX_TITLE_CHARS = 200
@@ -58,6 +59,8 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
     metadata = _metadata(config, report)
     _style_file(files, config.get("citation-style"), report)
     summary = _markdown_field(config, "summary", report)
+    bottom_line = _markdown_field(config, "bottom-line", report, inline=True)
+    print_settings = read_print_settings(files, config.get("print"), report)
     sections = _sections(files, config.get(LocatedStr("sections", config.location)), report)
     timeline = _timeline(files, config.get("timeline"), report)
     references, references_path = _references(files, config.get("references"), report)
@@ -73,6 +76,8 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         references=tuple(references),
         references_path=references_path,
         input_files=tuple(sorted(files.texts)),
+        print_settings=print_settings,
+        bottom_line=bottom_line,
     )
 
 
