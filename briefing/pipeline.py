@@ -80,7 +80,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         document = parse_document(briefing, report)
         check_images(files, document.images, report)
     with step(4, report, slug):
-        citations = resolve_citations(document, briefing, report)
+        citations = resolve_citations(document, briefing, report, config.cache_dir.resolve() if config.use_cache else None)
     return Prepared(briefing, document, citations, files.texts)
 
 
