@@ -314,7 +314,7 @@ def _checked_csl(
         if value is None or field in ("id", "key"):
             continue  # 'title:' with nothing after it, as if not given
         if field == "type":
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str):  # empty is Pandoc's type of BibTeX's @misc
                 report.error(where, f"reference '{key}': 'type' must be a CSL type such as 'book' or 'webpage'")
         elif field in CSL_NAME_VARIABLES:
             _check_names(value, key, field, where, report)

@@ -131,10 +131,9 @@ def _citations(clusters: list[CitationCluster], formatted: _Formatted, style: st
 
 def pandoc_document(clusters: list[CitationCluster], nocite: list[str], language: str) -> dict[str, Any]:
     """One paragraph per cluster, in reading order, then the ``refs`` div pandoc fills."""
-    meta: dict[str, Json] = {
-        "lang": {"t": "MetaString", "c": language},
-        "link-citations": {"t": "MetaBool", "c": True},
-    }
+    # No ``link-citations``: our template links each citation to its entry, and pandoc's links
+    # would keep a period outside a closing quotation mark where pandoc's own output moves it in.
+    meta: dict[str, Json] = {"lang": {"t": "MetaString", "c": language}}
     if nocite:
         citations = [_citation(CitationItem(key, _NOWHERE), "NormalCitation") for key in nocite]
         meta["nocite"] = {"t": "MetaInlines", "c": [{"t": "Cite", "c": [citations, []]}]}
@@ -175,10 +174,17 @@ _ABBREVIATION_SPACE = re.compile(r"\b(p|pp|chap|sec|para|vol|no|n|fig|ch|bk|l|ll
 citeproc sees the locator as it does when it reads ``[@key, p. 45]`` itself."""
 
 
+_SMART = ((re.compile(r"---"), "\u2014"), (re.compile(r"--"), "\u2013"), (re.compile(r"\.\.\."), "\u2026"),
+          (re.compile(r"(?<=\w)'"), "\u2019"))
+"""Pandoc's ``smart`` Markdown typography, which it applies to a prefix or suffix it reads itself."""
+
+
 def text_inlines(text: str) -> list[Json]:
-    """Plain text -> Str and Space inlines (never read as markup)."""
+    """Plain text -> Str and Space inlines (never read as markup), with Pandoc's smart dashes and ellipses."""
+    for pattern, replacement in _SMART:
+        text = pattern.sub(replacement, text)
     inlines: list[Json] = []
-    for index, word in enumerate(_ABBREVIATION_SPACE.sub("\\1.\u00a0", text).split(" ")):
+    for index, word in enumerate(_ABBREVIATION_SPACE.sub("\\1.\u00a0", " ".join(text.split())).split(" ")):
         if index:
             inlines.append({"t": "Space"})
         if word:

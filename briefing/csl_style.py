@@ -31,8 +31,10 @@ STYLE_ALIASES = {
     "harvard": "harvard-cite-them-right",
     "mla": "modern-language-association",
     "chicago-note-bibliography": "chicago-notes-bibliography",
+    "vancouver": "nlm-citation-sequence",
 }
-"""Short names users know from Pandoc and Zotero, and the bundled style each stands for."""
+"""Short names users know from Pandoc and Zotero, and the bundled style each stands for. ``vancouver``
+is, in the CSL repository, a dependent style of the NLM's citation-sequence style, which we bundle."""
 STYLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 _CS = f"{{{CSL_NS}}}"

@@ -2,7 +2,8 @@
 
 Only what citeproc produces is mapped: text, emphasis, small capitals, super- and subscripts,
 quotations, spans (``nocase``, the margin label of numeric styles), links and notes. Text is
-always escaped, so nothing in a reference or a citation can become markup. A note is not
+always escaped and raw HTML or TeX (which CSL-YAML, read as Markdown, may carry) is dropped, so
+nothing in a reference or a citation can become markup; the text a reader sees is the same. A note is not
 rendered in place: its HTML is handed to the caller, which makes it one of our footnotes.
 """
 
@@ -70,8 +71,10 @@ def _inline(node: Json, on_note: Callable[[str], None] | None) -> str:
         if on_note is not None:
             on_note(blocks_to_html(content))
         return ""
-    if kind in ("Code", "Math", "RawInline"):
+    if kind in ("Code", "Math"):
         return html.escape(content[1], quote=False)
+    if kind == "RawInline":
+        return ""  # raw HTML or TeX in a CSL-YAML field (read as Markdown): never passed through
     if kind == "Cite":
         return inlines_to_html(content[1], on_note)
     return ""  # Image and anything newer: citeproc does not produce them
