@@ -83,9 +83,9 @@ def load_style(files: ContentFiles, value: Any, report: Diagnostics) -> Citation
         return None
     parent = _independent_parent(root)
     if parent is not None:
-        return _parent_style(root, parent, name, path, report)
+        return _parent_style(root, parent, name, path, text, report)
     before = len(report.errors)
-    check_style(root, path, report)
+    check_style(root, path, report, text)
     return CitationStyle(name, path, text) if len(report.errors) == before else None
 
 
@@ -130,14 +130,16 @@ def _independent_parent(root: Any) -> Any:
     return None
 
 
-def _parent_style(root: Any, link: Any, name: str, path: Path, report: Diagnostics) -> CitationStyle | None:
+def _parent_style(root: Any, link: Any, name: str, path: Path, source: str, report: Diagnostics) -> CitationStyle | None:
     """A dependent style formats as its parent does: use the bundled parent, never fetch it."""
     href = (link.get("href") or "").rstrip("/")
     parent = href.rsplit("/", 1)[-1]
     candidate = bundled_styles_dir() / f"{parent}.csl"
     if not STYLE_NAME_PATTERN.match(parent) or not candidate.is_file():
+        line = link.sourceline or 1
+        column = source.split("\n")[line - 1].find("<link") + 1 if line <= source.count("\n") + 1 else 0
         report.error(
-            SourceLocation(path, link.sourceline or 1),
+            SourceLocation(path, line, column or None),
             f"dependent style: its parent '{href}' is not a bundled style; put the parent's .csl file in the "
             "briefing folder and name it in 'citation-style' (styles are never downloaded)",
         )
@@ -150,10 +152,16 @@ def _parent_style(root: Any, link: Any, name: str, path: Path, report: Diagnosti
     return CitationStyle(name, candidate, text)
 
 
-def check_style(root: Any, path: Path, report: Diagnostics) -> None:
+def check_style(root: Any, path: Path, report: Diagnostics, text: str = "") -> None:
     """Report what pandoc would loop on, ignore or misread in an independent style, at its line."""
-    def where(element: Any) -> SourceLocation:
-        return SourceLocation(path, element.sourceline or 1)
+    lines = text.split("\n")
+
+    def where(element: Any, needle: str | None = None) -> SourceLocation:
+        """lxml knows an element's line, not its column: find its tag (or ``needle``) on that line."""
+        line = element.sourceline or 1
+        source = lines[line - 1] if line <= len(lines) else ""
+        column = source.find(needle or f"<{etree.QName(element).localname}") if source else -1
+        return SourceLocation(path, line, column + 1 if column >= 0 else None)
 
     citation = root.find(f"{_CS}citation")
     if citation is None or citation.find(f"{_CS}layout") is None:
@@ -165,19 +173,19 @@ def check_style(root: Any, path: Path, report: Diagnostics) -> None:
             report.error(where(macro), f"CSL macro '{name}' is defined twice (first at line {macros[name].sourceline})")
         macros.setdefault(name or "", macro)
     for element in root.iter(etree.Element):
-        _check_attributes(element, where(element), report)
+        _check_attributes(element, where, report)
         called = element.get("macro")
         if called is not None and etree.QName(element).localname in ("text", "key") and called not in macros:
             report.error(where(element), f"CSL style calls undefined macro '{called}'{did_you_mean(called, list(macros))}")
     _check_recursion(macros, where, report)
 
 
-def _check_attributes(element: Any, location: SourceLocation, report: Diagnostics) -> None:
+def _check_attributes(element: Any, where: Any, report: Diagnostics) -> None:
     for attribute, value in element.attrib.items():
         if attribute in INTEGER_ATTRIBUTES and not re.fullmatch(r"[0-9]{1,4}", value.strip()):
-            report.error(location, f"CSL attribute {attribute}=\"{value}\" must be a whole number")
+            report.error(where(element, attribute), f"CSL attribute {attribute}=\"{value}\" must be a whole number")
         elif attribute in BOOLEAN_ATTRIBUTES and value.strip() not in ("true", "false"):
-            report.error(location, f"CSL attribute {attribute}=\"{value}\" must be 'true' or 'false'")
+            report.error(where(element, attribute), f"CSL attribute {attribute}=\"{value}\" must be 'true' or 'false'")
 
 
 def _check_recursion(macros: dict[str, Any], where: Any, report: Diagnostics) -> None:

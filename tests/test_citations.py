@@ -377,3 +377,170 @@ def test_a_note_citation_is_a_footnote() -> None:
     assert _partial("citation", citation=citation) == (
         '<span class="citation citation-note" id="cite-3">Pollack'
         '<span class="footnote"><i>The Persian Puzzle</i>.</span></span>')
+
+
+# -- errors, located and exact ----------------------------------------------------------------
+
+BIB_BRIEFING = 'title: T\ndate: "2025-06-01"\nsections: [sections/one.md]\nreferences: refs.bib\n'
+JSON_BRIEFING = 'title: T\ndate: "2025-06-01"\nsections: [sections/one.md]\nreferences: refs.json\n'
+YAML_BRIEFING = 'title: T\ndate: "2025-06-01"\nsections: [sections/one.md]\nreferences: refs.yaml\n'
+STYLE_HEAD = ('<?xml version="1.0" encoding="utf-8"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" '
+              'version="1.0">\n<info><title>x</title><id>x</id></info>\n')
+
+
+def _with_style(body: str) -> dict[str, str]:
+    return {"briefing.yaml": YAML_BRIEFING + "citation-style: house.csl\n", "house.csl": STYLE_HEAD + body + "</style>\n"}
+
+
+def _bomb(levels: int) -> str:
+    strings = "".join(f"@string{{s{i} = s{i - 1} # s{i - 1}}}\n" for i in range(1, levels))
+    return '@string{s0 = "' + "x" * 40 + '"}\n' + strings + f"@book{{ref1, title = s{levels - 1}, year = 2000}}\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param(
+            {"sections/one.md": "# One\n\nAs @kinzr2003 argues.\n",
+             "briefing.yaml": BIB_BRIEFING, "refs.bib": "@book{kinzer2003, title = {A}, year = 2003}\n"},
+            ["sections/one.md:3:4: error: unknown citation key 'kinzr2003' (did you mean 'kinzer2003'?)"],
+            id="unknown-key",
+        ),
+        pytest.param(
+            {"briefing.yaml": BIB_BRIEFING,
+             "refs.bib": "@book{ref1, title = {A}, year = 2001}\n\n@misc{ref1, title = {B}}\n"},
+            ["refs.bib:3:7: error: duplicate reference key 'ref1' (first defined at line 1)"],
+            id="duplicate-bib",
+        ),
+        pytest.param(
+            {"briefing.yaml": BIB_BRIEFING,
+             "refs.bib": "@book{Smith2000, title = {A}, year = 2000}\n@book{smith2000, title = {B}, year = 2000}\n"},
+            ["refs.bib:2:7: error: duplicate reference key 'smith2000': differs only in case from 'Smith2000' "
+             "(defined at line 1)"],
+            id="duplicate-bib-case",
+        ),
+        pytest.param(
+            {"briefing.yaml": JSON_BRIEFING,
+             "refs.json": '[\n  {"id": "ref1", "type": "book", "title": "A"},\n'
+                          '  {"id": "ref1", "type": "book", "title": "B"}\n]\n'},
+            ["refs.json:3:10: error: duplicate reference key 'ref1' (first defined at line 2)"],
+            id="duplicate-json-at-the-second",
+        ),
+        pytest.param(
+            {"refs.yaml": "- id: ref1\n  type: book\n  title: A\n- id: ref1\n  type: book\n  title: B\n"},
+            ["refs.yaml:4:7: error: duplicate reference key 'ref1' (first defined at line 1)"],
+            id="duplicate-yaml",
+        ),
+        pytest.param(
+            {"briefing.yaml": BIB_BRIEFING.replace("refs.bib", "[a.bib, b.json]"),
+             "a.bib": "@book{ref1, title = {A}, year = 2001}\n",
+             "b.json": '[\n  {"id": "ref2", "type": "book", "title": "B"},\n  {"id": "ref1", "type": "book"}\n]\n'},
+            ["b.json:3:10: error: duplicate reference key 'ref1' (first defined at a.bib:1)"],
+            id="duplicate-across-files",
+        ),
+        pytest.param(
+            {"briefing.yaml": BIB_BRIEFING, "refs.bib": "@book{ref1,\n  title = {Unclosed,\n  year = 2001\n}\n"},
+            ["refs.bib:5:1: error: malformed BibTeX: unexpected end of input"],
+            id="malformed-bib",
+        ),
+        pytest.param(
+            {"briefing.yaml": BIB_BRIEFING, "refs.bib": "@book{ref1, title = {A} year = 2001}\n"},
+            ["refs.bib:1:25: error: malformed BibTeX: unexpected 'y'"],
+            id="malformed-bib-field",
+        ),
+        pytest.param(
+            {"briefing.yaml": BIB_BRIEFING, "refs.bib": _bomb(30)},
+            ["refs.bib:13:9: error: BibTeX @string 's12' expands to 163,840 characters; the limit is 100,000"],
+            id="bibtex-string-doubling",
+        ),
+        pytest.param(
+            {"briefing.yaml": JSON_BRIEFING, "refs.json": '[\n  {"id": "ref1", "type": "book" "title": "A"}\n]\n'},
+            ["refs.json:2:33: error: invalid CSL-JSON: Expecting ',' delimiter"],
+            id="malformed-json",
+        ),
+        pytest.param(
+            {"refs.yaml": '- id: ref1\n  type: book\n  issued: {date-parts: [["²"]]}\n'},
+            ["refs.yaml:3:11: error: reference 'ref1': 'issued' must be a date such as "
+             "2001, 2001-05-01 or {date-parts: [[2001, 5, 1]]}"],
+            id="superscript-digit-in-yaml-date",
+        ),
+        pytest.param(
+            {"briefing.yaml": YAML_BRIEFING + "citation-style: chicago-autor-date\n"},
+            ["briefing.yaml:5:17: error: unknown citation style 'chicago-autor-date' "
+             "(did you mean 'chicago-author-date'?)"],
+            id="unknown-style-at-its-line",
+        ),
+        pytest.param(
+            {"briefing.yaml": YAML_BRIEFING + "nocite: [ref1, reff2]\n"},
+            ["briefing.yaml:5:16: error: nocite: unknown citation key 'reff2' (did you mean 'ref1'?)"],
+            id="unknown-nocite",
+        ),
+        pytest.param(
+            _with_style('<macro name="a"><text macro="b"/></macro>\n<macro name="b"><text macro="a"/></macro>\n'
+                        '<citation><layout><text macro="a"/></layout></citation>\n'),
+            ["house.csl:5:17: error: CSL macro 'a' calls itself (through 'b'): it would never end"],
+            id="csl-recursive-macro",
+        ),
+        pytest.param(
+            _with_style('<bibliography><layout><text variable="title"/></layout></bibliography>\n'),
+            ["house.csl:2:1: error: CSL style has no <citation> with a <layout>"],
+            id="csl-no-citation",
+        ),
+        pytest.param(
+            _with_style('<citation><layout><text macro="nope"/></layout></citation>\n'),
+            ["house.csl:4:19: error: CSL style calls undefined macro 'nope'"],
+            id="csl-undefined-macro",
+        ),
+        pytest.param(
+            _with_style('<citation et-al-min="abc"><layout><names variable="author"/></layout></citation>\n'),
+            ['house.csl:4:11: error: CSL attribute et-al-min="abc" must be a whole number'],
+            id="csl-et-al-min-not-a-number",
+        ),
+        pytest.param(
+            {"briefing.yaml": YAML_BRIEFING + "citation-style: dep.csl\n",
+             "dep.csl": STYLE_HEAD.replace("</info>", '<link href="http://example.org/styles/nowhere" '
+                                           'rel="independent-parent"/></info>') + "</style>\n"},
+            ["dep.csl:3:33: error: dependent style: its parent 'http://example.org/styles/nowhere' is not a bundled "
+             "style; put the parent's .csl file in the briefing folder and name it in 'citation-style' "
+             "(styles are never downloaded)"],
+            id="csl-dependent-parent-unknown",
+        ),
+    ],
+)
+def test_citation_problems_are_located(content_tree, files: dict[str, str], expected: list[str]) -> None:
+    from .test_validate import problems
+
+    assert problems(content_tree(files)) == expected
+
+
+def test_bibtex_month_superscript_digit_does_not_crash(content_tree) -> None:
+    from .test_validate import problems
+
+    folder = content_tree({"briefing.yaml": BIB_BRIEFING,
+                           "refs.bib": "@book{ref1, title = {A}, year = {2000}, month = {²}}\n",
+                           "sections/one.md": "# One\n\nText [@ref1].\n"})
+    assert problems(folder) == []
+
+
+def test_pandoc_missing_is_one_clear_message(content_tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from .test_validate import problems
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pypandoc" else real(name, *a))
+    folder = content_tree({"sections/one.md": "# One\n\nText [@ref1].\n"})
+    assert problems(folder) == [
+        "briefing.yaml: error: the citation processor, pandoc, is not installed: "
+        "install the Python package 'pypandoc-binary' (run 'make')"]
+
+
+def test_unknown_key_stops_before_layout(content_tree) -> None:
+    from briefing.errors import ContentError
+
+    folder = content_tree({"sections/one.md": "# One\n\n[@nobody]\n"})
+    report = Diagnostics()
+    with pytest.raises(ContentError):
+        check(BuildConfig(content_dir=folder, use_cache=False), report)
+    assert [str(d).replace(f"{folder}/", "") for d in report] == [
+        "sections/one.md:3:2: error: unknown citation key 'nobody'"]
