@@ -519,6 +519,9 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
         # before it ("as reported.¹"), as Pandoc places it; an in-text citation puts both back.
         space = state.pending[len(state.pending.rstrip(" ")):]
         state.pending = state.pending[: len(state.pending) - len(space)]
+        if not state.pending and not space and state.tokens and state.tokens[-1].type == "softbreak":
+            state.tokens.pop()  # a citation at the start of a source line: the line break is the space
+            space = " "
         token = state.push("citation", "", 0)
         token.meta["cluster"] = parser.new_cluster(tuple(items), items[0].location)
         token.meta["space_before"] = space
@@ -635,11 +638,23 @@ class BriefingRenderer(RendererHTML):
         token = tokens[idx]
         cluster: CitationCluster = token.meta["cluster"]
         rendered = self.context.citations[cluster.index]
-        html = self.partial("citation", citation=rendered)
         space, punctuation = token.meta.get("space_before", ""), token.meta.get("punctuation_after", "")
-        if getattr(rendered, "note", None) is not None and not cluster.narrative:
-            return punctuation + html  # the note follows the punctuation, with no space before it
-        return space + html + punctuation
+        if self._is_note(token):
+            # The note follows the punctuation with no space before it, and the partial keeps the
+            # two on one line; a mark right after another mark gets a separator ("10,11", not "1011").
+            previous = tokens[idx - 1] if idx > 0 else None
+            separated = previous is not None and (previous.type == "footnote_ref" or (
+                self._is_note(previous) and not previous.meta.get("punctuation_after")))
+            return self.partial("citation", citation=rendered, punctuation=punctuation, separated=separated)
+        return space + self.partial("citation", citation=rendered) + punctuation
+
+    def _is_note(self, token: Token) -> bool:
+        """A citation that is a note mark in the text (a note style's, not a narrative one)."""
+        if token.type != "citation":
+            return False
+        cluster: CitationCluster = token.meta["cluster"]
+        note = getattr(self.context.citations[cluster.index], "note", None)
+        return note is not None and not cluster.narrative
 
     def crossref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         target = self.context.targets.get(tokens[idx].meta["id"])

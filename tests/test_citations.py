@@ -544,3 +544,32 @@ def test_unknown_key_stops_before_layout(content_tree) -> None:
         check(BuildConfig(content_dir=folder, use_cache=False), report)
     assert [str(d).replace(f"{folder}/", "") for d in report] == [
         "sections/one.md:3:2: error: unknown citation key 'nobody'"]
+
+
+# -- note styles in the laid-out pages -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_note_marks_in_the_built_pdf(content_tree, tmp_path: Path) -> None:
+    """No space before the punctuation a note follows, even when the citation starts a source line;
+    the punctuation and the mark are one unbreakable piece; two marks side by side are separated."""
+    from briefing.cli import main
+
+    from .helpers import page_texts
+
+    folder = content_tree({
+        "briefing.yaml": YAML_BRIEFING + "citation-style: chicago-notes\n",
+        "refs.yaml": "- id: ref1\n  type: book\n  title: First Book\n  author: [{family: Doe, given: Jane}]\n"
+                     "  issued: 2001\n- id: ref2\n  type: book\n  title: Second Book\n"
+                     "  author: [{family: Roe, given: Rick}]\n  issued: 2002\n",
+        "sections/one.md": "# One\n\nThe state knows no limits\n[@ref1]. Two works agree [@ref1] [@ref2] here.\n",
+    })
+    out = tmp_path / "out"
+    assert main(["build", "--quiet", "--out", str(out), "--variant", "pdf", "--variant", "html", str(folder)]) == 0
+    text = " ".join(page_texts(out / "brief.pdf"))
+    assert "no limits.1 Two" in text
+    assert "agree2,3 here" in text
+    html_text = (out / "brief.html").read_text(encoding="utf-8")
+    assert 'limits<span class="citation citation-note" id="cite-0">.<span class="footnote">' in html_text
+    assert '<span class="note-separator">,</span>' in html_text
+    assert "References" not in text, "chicago-notes has no bibliography"
