@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, read_text, read_yaml, resolve_inside
@@ -244,10 +244,15 @@ def _csl_json_references(text: str, path: Path, report: Diagnostics) -> list[Ref
         if not isinstance(key, str) or not key:
             report.error(location, f"CSL-JSON item {index + 1} has no 'id'")
             continue
-        csl = _checked_csl(item, key, lambda _field, where=location: where, report)
+        csl = _checked_csl(item, key, _everywhere(location), report)
         if csl is not None:
             references.append(Reference(key, csl, location))
     return references
+
+
+def _everywhere(location: SourceLocation) -> Callable[[str], SourceLocation]:
+    """JSON fields have no positions of their own: each is located at its item's id."""
+    return lambda _field: location
 
 
 def _json_item_location(text: str, path: Path, key: Any, searched_from: dict[str, int]) -> SourceLocation:
@@ -266,7 +271,7 @@ def _json_item_location(text: str, path: Path, key: Any, searched_from: dict[str
 def _csl_yaml_references(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> list[Reference]:
     tree = read_yaml(files, path, where, report)
     if isinstance(tree, LocatedDict) and "references" in tree:
-        tree = tree["references"]  # Pandoc's metadata form
+        tree = cast("dict[str, Any]", tree)["references"]  # Pandoc's metadata form
     if tree is None:
         return []
     if not isinstance(tree, LocatedList):
@@ -274,12 +279,13 @@ def _csl_yaml_references(files: ContentFiles, path: Path, where: SourceLocation,
         return []
     references = []
     for item in tree:
-        if not isinstance(item, LocatedDict) or not isinstance(item.get("id"), LocatedStr):
+        key = cast("dict[str, Any]", item).get("id") if isinstance(item, LocatedDict) else None
+        if not isinstance(key, LocatedStr):
             report.error(getattr(item, "location", tree.location), "a CSL-YAML item needs an 'id'")
             continue
-        csl = _checked_csl(_plain_csl(item), str(item["id"]), _field_locator(item), report)
+        csl = _checked_csl(_plain_csl(item), str(key), _field_locator(item), report)
         if csl is not None:
-            references.append(Reference(str(item["id"]), csl, item["id"].location))
+            references.append(Reference(str(key), csl, key.location))
     return references
 
 

@@ -102,7 +102,7 @@ def _unknown_key_message(key: str, references: dict[str, Reference]) -> str:
 
 
 def _nocite_keys(nocite: tuple[CitationKey, ...], references: dict[str, Reference], report: Diagnostics) -> list[str]:
-    keys = []
+    keys: list[str] = []
     for entry in nocite:
         if entry.key == ALL_REFERENCES:
             keys.extend(references)

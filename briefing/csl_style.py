@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .load import ContentFiles, LocatedStr, read_text, resolve_inside

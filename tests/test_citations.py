@@ -525,12 +525,15 @@ def test_bibtex_month_superscript_digit_does_not_crash(content_tree) -> None:
 def test_pandoc_missing_is_one_clear_message(content_tree, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from .test_validate import problems
+    from briefing.errors import ContentError
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pypandoc" else real(name, *a))
     folder = content_tree({"sections/one.md": "# One\n\nText [@ref1].\n"})
-    assert problems(folder) == [
+    report = Diagnostics()
+    with pytest.raises(ContentError):
+        check(BuildConfig(content_dir=folder, use_cache=False), report)  # a cached result would need no pandoc
+    assert [str(d).replace(f"{folder}/", "") for d in report] == [
         "briefing.yaml: error: the citation processor, pandoc, is not installed: "
         "install the Python package 'pypandoc-binary' (run 'make')"]
 
@@ -573,3 +576,25 @@ def test_note_marks_in_the_built_pdf(content_tree, tmp_path: Path) -> None:
     assert 'limits<span class="citation citation-note" id="cite-0">.<span class="footnote">' in html_text
     assert '<span class="note-separator">,</span>' in html_text
     assert "References" not in text, "chicago-notes has no bibliography"
+
+
+def test_pandoc_not_executable_is_one_clear_message(content_tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.machinery
+    import importlib.util
+
+    from briefing.errors import ContentError
+
+    fake = tmp_path / "site" / "pypandoc"
+    (fake / "files").mkdir(parents=True)
+    (fake / "__init__.py").write_text("", encoding="utf-8")
+    (fake / "files" / "pandoc").write_text("not a program", encoding="utf-8")  # no execute permission
+    spec = importlib.machinery.ModuleSpec("pypandoc", None, origin=str(fake / "__init__.py"))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: spec if name == "pypandoc" else real(name, *a))
+    folder = content_tree({"sections/one.md": "# One\n\nText [@ref1].\n"})
+    report = Diagnostics()
+    with pytest.raises(ContentError):
+        check(BuildConfig(content_dir=folder, use_cache=False), report)
+    assert [str(d).replace(f"{folder}/", "") for d in report] == [
+        f"briefing.yaml: error: the citation processor, pandoc, is missing or not executable at "
+        f"'{fake / 'files' / 'pandoc'}': reinstall the Python package 'pypandoc-binary'"]
