@@ -12,6 +12,7 @@ runs, pandoc's errors located in our files, and a cache keyed by content.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -21,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .csl_style import compact_style
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown import CitationCluster, CitationItem, ParsedDocument
 from .model import Briefing, CitationKey, Reference, ReferenceFile
@@ -203,13 +205,11 @@ def _formatted(
     clusters: list[CitationCluster], nocite: list[str], briefing: Briefing, report: Diagnostics,
     cache_dir: Path | None,
 ) -> _Formatted | None:
-    assert briefing.style is not None
-    document = pandoc_document(clusters, nocite, briefing.metadata.language)
-    key = cache_key(document, briefing)
+    key = cache_key(clusters, nocite, briefing)
     cache_file = None if cache_dir is None else cache_dir / "citations" / f"{key}.json"
     formatted = _read_cache(cache_file, len(clusters)) if cache_file else None
     if formatted is None:
-        formatted = _run(document, briefing, report)
+        formatted = _run(pandoc_document(clusters, nocite, briefing.metadata.language), briefing, report)
         if formatted is None:
             return None
         if cache_file is not None and not report.errors:
@@ -220,16 +220,24 @@ def _formatted(
     return formatted
 
 
-def cache_key(document: dict[str, Any], briefing: Briefing) -> str:
-    """Style, locale, references and every cluster in order: all that decides the output, no line numbers."""
+def cache_key(clusters: list[CitationCluster], nocite: list[str], briefing: Briefing) -> str:
+    """Style, locale, references and every cluster in order: all that decides the output, no line numbers.
+
+    Hashed from what the pandoc document is made of rather than the document itself: a cache hit
+    must cost a few milliseconds (building and serialising the document costs more).
+    """
     assert briefing.style is not None
     digest = hashlib.sha256()
-    parts = [CACHE_FORMAT, _package_version("pypandoc-binary"), briefing.style.text,
-             [(f.format, f.text) for f in briefing.reference_files], document]
-    digest.update(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    written = [[c.narrative, [[i.key, i.prefix, i.written_suffix, i.suppress_author] for i in c.items]] for c in clusters]
+    header = [CACHE_FORMAT, _package_version("pypandoc-binary"), briefing.metadata.language, nocite,
+              [[f.format, len(f.text)] for f in briefing.reference_files], len(briefing.style.text)]
+    for part in (json.dumps(header), briefing.style.text, *(f.text for f in briefing.reference_files), json.dumps(written)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
+@functools.cache
 def _package_version(name: str) -> str | None:
     try:
         return metadata.version(name)
@@ -266,7 +274,7 @@ def _run(document: dict[str, Any], briefing: Briefing, report: Diagnostics) -> _
     where = SourceLocation(briefing.folder / "briefing.yaml")
     with tempfile.TemporaryDirectory(prefix="briefing-citations-") as folder:
         style = Path(folder) / "style.csl"
-        style.write_text(briefing.style.text, encoding="utf-8")
+        style.write_text(compact_style(briefing.style.text), encoding="utf-8")
         arguments = ["--from=json", "--to=json", "--citeproc", f"--csl={style}"]
         names: dict[str, ReferenceFile] = {}
         for number, reference_file in enumerate(briefing.reference_files):
