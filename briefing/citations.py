@@ -139,12 +139,21 @@ def pandoc_document(clusters: list[CitationCluster], nocite: list[str], language
     if nocite:
         citations = [_citation(CitationItem(key, _NOWHERE), "NormalCitation") for key in nocite]
         meta["nocite"] = {"t": "MetaInlines", "c": [{"t": "Cite", "c": [citations, []]}]}
-    blocks: list[Json] = [{"t": "Para", "c": [_cite(cluster)]} for cluster in clusters]
+    blocks: list[Json] = [_paragraph(cluster) for cluster in clusters]
     blocks.append({"t": "Div", "c": [["refs", [], []], []]})
     return {"pandoc-api-version": PANDOC_API_VERSION, "meta": meta, "blocks": blocks}
 
 
 _NOWHERE = SourceLocation(Path("."))
+
+
+def _paragraph(cluster: CitationCluster) -> Json:
+    """A cluster written in a footnote stands in a note, as in Pandoc: a note style then formats it
+    in the note's text instead of making a note of its own."""
+    if cluster.in_note:  # with text before it, as in a real note (a note that is only a citation is one)
+        words = [{"t": "Str", "c": "Note"}, {"t": "Space"}, _cite(cluster)]
+        return {"t": "Para", "c": [{"t": "Note", "c": [{"t": "Para", "c": words}]}]}
+    return {"t": "Para", "c": [_cite(cluster)]}
 
 
 def _cite(cluster: CitationCluster) -> Json:
@@ -228,7 +237,7 @@ def cache_key(clusters: list[CitationCluster], nocite: list[str], briefing: Brie
     """
     assert briefing.style is not None
     digest = hashlib.sha256()
-    written = [[c.narrative, [[i.key, i.prefix, i.written_suffix, i.suppress_author] for i in c.items]] for c in clusters]
+    written = [[c.narrative, c.in_note, [[i.key, i.prefix, i.written_suffix, i.suppress_author] for i in c.items]] for c in clusters]
     header = [CACHE_FORMAT, _package_version("pypandoc-binary"), briefing.metadata.language, nocite,
               [[f.format, len(f.text)] for f in briefing.reference_files], len(briefing.style.text)]
     for part in (json.dumps(header), briefing.style.text, *(f.text for f in briefing.reference_files), json.dumps(written)):
@@ -355,7 +364,7 @@ def _read_output(output: Json, count: int, warnings: list[str]) -> _Formatted | 
     blocks = output.get("blocks", [])
     clusters: list[tuple[str, str | None]] = []
     for block in blocks[:count]:
-        cite = next((node for node in block.get("c", []) if node.get("t") == "Cite"), None)
+        cite = _first_cite(block.get("c", []))
         notes: list[str] = []
         html = inlines_to_html([] if cite is None else cite["c"][1], notes.append)
         clusters.append((html.strip(), notes[0] if notes else None))
@@ -366,3 +375,16 @@ def _read_output(output: Json, count: int, warnings: list[str]) -> _Formatted | 
         if ident.startswith("ref-"):
             bibliography.append((ident.removeprefix("ref-"), blocks_to_html(entry["c"][1])))
     return _Formatted(clusters, bibliography, warnings)
+
+
+def _first_cite(inlines: list[Json]) -> Json | None:
+    """The paragraph's Cite, also inside the Note that holds a cluster written in a footnote."""
+    for node in inlines:
+        if node.get("t") == "Cite":
+            return node
+        if node.get("t") == "Note":
+            for block in node["c"]:
+                found = _first_cite(block.get("c", []))
+                if found is not None:
+                    return found
+    return None

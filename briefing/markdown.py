@@ -76,6 +76,8 @@ class CitationCluster:
     items: tuple[CitationItem, ...]
     location: SourceLocation
     narrative: bool = False
+    in_note: bool = False
+    """Written inside a footnote: a note style formats it in the note's text, not as a note of its own."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,9 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
             continue
         elif current is not None:
             current.append(token)
+            for child in token.children or []:
+                if child.type == "citation":
+                    child.meta["cluster"].in_note = True
         else:
             kept.append(token)
     env["footnote_bodies"] = bodies

@@ -598,3 +598,17 @@ def test_pandoc_not_executable_is_one_clear_message(content_tree, tmp_path: Path
     assert [str(d).replace(f"{folder}/", "") for d in report] == [
         f"briefing.yaml: error: the citation processor, pandoc, is missing or not executable at "
         f"'{fake / 'files' / 'pandoc'}': reinstall the Python package 'pypandoc-binary'"]
+
+
+@pytest.mark.parametrize("style", ["chicago-notes-bibliography", "chicago-author-date"])
+def test_a_citation_in_a_footnote_is_formatted_in_the_note(tmp_path: Path, style: str) -> None:
+    """As in Pandoc: in a note style, a citation written in a footnote is the note's text, not a note in a note."""
+    text = "# One\n\nText.[^1] More [@crist2012].\n\n[^1]: See [@kinzer2003, p. 4] on this.\n"
+    citations = build_citations(tmp_path, style, text=text)
+    in_note = next(c for c in citations.clusters if c.keys == ("kinzer2003",))
+    assert in_note.note is None
+    document = "Text.[^1] More [@crist2012].\n\n[^1]: See [@kinzer2003, p. 4] on this.\n"
+    command = [str(pandoc_path()), "--citeproc", "--csl", str(style_file(style)), "--from", "markdown", "--to", "plain",
+               "--bibliography", str(FIXTURES / "references.json"), "--wrap=none"]
+    out = subprocess.run(command, input=document, capture_output=True, text=True, check=True).stdout
+    assert f"See {normalise(in_note.html)} on this." in normalise(out)
