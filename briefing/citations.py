@@ -237,7 +237,8 @@ def cache_key(clusters: list[CitationCluster], nocite: list[str], briefing: Brie
     """
     assert briefing.style is not None
     digest = hashlib.sha256()
-    written = [[c.narrative, c.in_note, [[i.key, i.prefix, i.written_suffix, i.suppress_author] for i in c.items]] for c in clusters]
+    written = [[c.narrative, c.in_note, [[i.key, i.prefix, i.written_suffix, i.suppress_author] for i in c.items]]
+               for c in clusters]
     header = [CACHE_FORMAT, _package_version("pypandoc-binary"), briefing.metadata.language, nocite,
               [[f.format, len(f.text)] for f in briefing.reference_files], len(briefing.style.text)]
     for part in (json.dumps(header), briefing.style.text, *(f.text for f in briefing.reference_files), json.dumps(written)):
