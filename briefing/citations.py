@@ -301,11 +301,11 @@ def _run(document: dict[str, Any], briefing: Briefing, report: Diagnostics) -> _
         _report_failure(result, names, briefing, report)
         return None
     try:
-        output = json.loads(result.stdout)
-    except ValueError:
-        report.error(where, "the citation processor, pandoc, returned no readable result")
+        return _read_output(json.loads(result.stdout), len(document["blocks"]) - 1, _warnings(result.stderr))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        # Only a pandoc other than the pinned one could answer in another shape.
+        report.error(where, "the citation processor, pandoc, returned a result this version cannot read")
         return None
-    return _read_output(output, len(document["blocks"]) - 1, _warnings(result.stderr))
 
 
 def _warnings(stderr: str) -> list[str]:

@@ -612,3 +612,19 @@ def test_a_citation_in_a_footnote_is_formatted_in_the_note(tmp_path: Path, style
                "--bibliography", str(FIXTURES / "references.json"), "--wrap=none"]
     out = subprocess.run(command, input=document, capture_output=True, text=True, check=True).stdout
     assert f"See {normalise(in_note.html)} on this." in normalise(out)
+
+
+def test_several_reference_files(content_tree) -> None:
+    folder = content_tree({
+        "briefing.yaml": BIB_BRIEFING.replace("refs.bib", "[a.bib, b.json, c.yaml]"),
+        "a.bib": "@book{ref1, author = {Doe, Jane}, title = {From BibTeX}, year = 2001}\n",
+        "b.json": '[{"id": "ref2", "type": "book", "title": "From JSON", "author": [{"family": "Roe", "given": "R"}],'
+                  ' "issued": {"date-parts": [[2002]]}}]\n',
+        "c.yaml": "- id: ref3\n  type: book\n  title: From YAML\n  author: [{family: Poe, given: P}]\n  issued: 2003\n",
+        "sections/one.md": "# One\n\nAll three [@ref1; @ref2; @ref3].\n",
+    })
+    report = Diagnostics()
+    citations = check(BuildConfig(content_dir=folder, use_cache=False), report).citations
+    assert [str(d) for d in report] == []
+    assert citations.clusters[0].html == "(Doe 2001; Roe 2002; Poe 2003)"
+    assert [e.key for e in citations.bibliography] == ["ref1", "ref3", "ref2"]
