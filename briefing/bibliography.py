@@ -137,6 +137,7 @@ def _bibtex_keys(text: str, path: Path, report: Diagnostics) -> list[Reference]:
     """
     references = []
     strings: dict[str, int] = dict.fromkeys(_MONTH_MACROS, 3)
+    parents: dict[str, list[tuple[str, SourceLocation]]] = {}
     position = 0
     while (at := text.find("@", position)) >= 0:
         start = _ENTRY_START.match(text, at)
@@ -154,7 +155,40 @@ def _bibtex_keys(text: str, path: Path, report: Diagnostics) -> list[Reference]:
         key = _KEY.match(text, body_start)
         if key is not None:
             references.append(Reference(key[1], {}, _location(text, path, key.start(1))))
+            parents[key[1].lower()] = [
+                (name.strip().lower(), _location(text, path, field.start()))
+                for field in _INHERITS.finditer(text, key.end(), end)
+                for name in (field[2] or field[3] or field[4] or "").split(",") if name.strip()
+            ]
+    _check_inheritance(parents, report)
     return references
+
+
+_INHERITS = re.compile(r"\b(crossref|xdata)\s*=\s*(?:\{([^{}]*)\}|\"([^\"]*)\"|([^\s,{}\"]+))", re.I)
+"""``crossref`` and ``xdata`` fields: an entry takes the fields of the entries they name."""
+
+
+def _check_inheritance(parents: dict[str, list[tuple[str, SourceLocation]]], report: Diagnostics) -> None:
+    """An entry that inherits from itself, directly or through others, would make pandoc loop until
+    it runs out of memory: report the field that closes the loop."""
+    done: set[str] = set()
+    for start in parents:  # depth first over every edge, with a stack of our own
+        if start in done:
+            continue
+        path, pending = [start], [iter(parents[start])]
+        while pending:
+            step = next(pending[-1], None)
+            if step is None:
+                done.add(path.pop())
+                pending.pop()
+                continue
+            name, field = step
+            if name in path:
+                report.error(field, f"BibTeX entry '{path[-1]}' inherits from '{name}', which inherits from it: "
+                                    "crossref and xdata may not form a loop")
+            elif name in parents and name not in done:
+                path.append(name)
+                pending.append(iter(parents[name]))
 
 
 def _entry_end(text: str, start: int, opening: str) -> int:

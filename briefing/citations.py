@@ -81,8 +81,8 @@ def resolve_citations(
     for cluster in document.citations:
         for item in cluster.items:
             if item.key not in references:
-                report.error(item.location, _unknown_key_message(item.key, references))
-    nocite = _nocite_keys(briefing.metadata.nocite, references, report)
+                report.error(item.location, _unknown_key_message(item.key, references, len(briefing.reference_files)))
+    nocite = _nocite_keys(briefing.metadata.nocite, references, report, len(briefing.reference_files))
     empty = Citations((), (), briefing.metadata.citation_style)
     if briefing.style is None or not (document.citations or nocite or briefing.reference_files):
         return empty
@@ -97,13 +97,17 @@ def resolve_citations(
 _NOTE_CLASS = re.compile(r"<style\b[^>]*\bclass=\"note\"")
 
 
-def _unknown_key_message(key: str, references: dict[str, Reference]) -> str:
-    if not references:
+def _unknown_key_message(key: str, references: dict[str, Reference], files: int = 1) -> str:
+    if not files:
         return f"citation '@{key}' but the briefing names no 'references' file"
+    if not references:
+        return f"unknown citation key '{key}' (the reference files define no entries)"
     return f"unknown citation key '{key}'{did_you_mean(key, references)}"
 
 
-def _nocite_keys(nocite: tuple[CitationKey, ...], references: dict[str, Reference], report: Diagnostics) -> list[str]:
+def _nocite_keys(
+    nocite: tuple[CitationKey, ...], references: dict[str, Reference], report: Diagnostics, files: int
+) -> list[str]:
     keys: list[str] = []
     for entry in nocite:
         if entry.key == ALL_REFERENCES:
@@ -111,7 +115,7 @@ def _nocite_keys(nocite: tuple[CitationKey, ...], references: dict[str, Referenc
         elif entry.key in references:
             keys.append(entry.key)
         else:
-            report.error(entry.location, f"nocite: {_unknown_key_message(entry.key, references)}")
+            report.error(entry.location, f"nocite: {_unknown_key_message(entry.key, references, files)}")
     return list(dict.fromkeys(keys))
 
 
@@ -328,10 +332,9 @@ def _report_failure(result: PandocResult, names: dict[str, ReferenceFile], brief
     culprit = next((f for name, f in names.items() if name in stderr), None)
     if result.out_of_memory or result.timed_out:
         what = "ran out of memory" if result.out_of_memory else "took too long"
-        if culprit is not None:
-            report.error(SourceLocation(culprit.path), f"the citation processor {what} reading this file")
-        else:
-            report.error(SourceLocation(briefing.style.path), f"the citation processor {what} with this style")
+        where = SourceLocation(culprit.path) if culprit else SourceLocation(briefing.folder / "briefing.yaml")
+        report.error(where, f"the citation processor {what} formatting the citations "
+                            "(is something in the references or the style defined in terms of itself?)")
         return
     message = " ".join(line.strip() for line in stderr.splitlines() if line.strip() and not line.strip().startswith("^"))
     message = re.sub(r"Error (reading bibliography file|at) \S+:?\s*", "", message)

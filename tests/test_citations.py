@@ -454,6 +454,18 @@ def _bomb(levels: int) -> str:
             id="bibtex-string-doubling",
         ),
         pytest.param(
+            {"briefing.yaml": BIB_BRIEFING,
+             "refs.bib": "@book{ref1, crossref = {ref2}, title = {A}}\n@book{ref2, crossref = {ref1}, title = {B}}\n"},
+            ["refs.bib:2:13: error: BibTeX entry 'ref2' inherits from 'ref1', which inherits from it: "
+             "crossref and xdata may not form a loop"],
+            id="bibtex-crossref-loop",
+        ),
+        pytest.param(
+            {"briefing.yaml": BIB_BRIEFING, "refs.bib": "% nothing yet\n"},
+            ["sections/one.md:3:14: error: unknown citation key 'ref1' (the reference files define no entries)"],
+            id="empty-reference-file",
+        ),
+        pytest.param(
             {"briefing.yaml": JSON_BRIEFING, "refs.json": '[\n  {"id": "ref1", "type": "book" "title": "A"}\n]\n'},
             ["refs.json:2:33: error: invalid CSL-JSON: Expecting ',' delimiter"],
             id="malformed-json",
