@@ -177,7 +177,8 @@ def check_style(root: Any, path: Path, report: Diagnostics, text: str = "") -> N
         called = element.get("macro")
         if called is not None and etree.QName(element).localname in ("text", "key") and called not in macros:
             report.error(where(element), f"CSL style calls undefined macro '{called}'{did_you_mean(called, list(macros))}")
-    _check_recursion(macros, where, report)
+    if _check_recursion(macros, where, report):
+        _check_expansion(macros, where, report)
 
 
 def _check_attributes(element: Any, where: Any, report: Diagnostics) -> None:
@@ -188,13 +189,43 @@ def _check_attributes(element: Any, where: Any, report: Diagnostics) -> None:
             report.error(where(element, attribute), f"CSL attribute {attribute}=\"{value}\" must be 'true' or 'false'")
 
 
-def _check_recursion(macros: dict[str, Any], where: Any, report: Diagnostics) -> None:
+MAX_MACRO_EXPANSION = 100_000
+"""Macro calls one use of a macro may expand to; the largest bundled style needs a few hundred."""
+
+
+def _check_expansion(macros: dict[str, Any], where: Any, report: Diagnostics) -> None:
+    """A macro calling another twice, which calls another twice… doubles at each level (2^30 calls
+    from 30 short lines): refuse a macro that expands past the limit, as a BibTeX @string is."""
+    calls = {name: [e.get("macro") for e in macro.iter(f"{_CS}text", f"{_CS}key") if e.get("macro") in macros]
+             for name, macro in macros.items()}
+    sizes: dict[str, int] = {}
+    for start in macros:  # callees first, with a stack of our own (no cycles: checked before)
+        stack = [start]
+        while stack:
+            name = stack[-1]
+            if name in sizes:
+                stack.pop()
+                continue
+            missing = [callee for callee in calls[name] if callee not in sizes]
+            if missing:
+                stack.extend(missing)
+                continue
+            sizes[name] = min(1 + sum(sizes[callee] for callee in calls[name]), 10 * MAX_MACRO_EXPANSION)
+            stack.pop()
+    for name in sorted(macros, key=lambda n: macros[n].sourceline or 0):
+        if sizes[name] > MAX_MACRO_EXPANSION:
+            report.error(where(macros[name]), f"CSL macro '{name}' expands to more than {MAX_MACRO_EXPANSION:,} macro calls")
+            return
+
+
+def _check_recursion(macros: dict[str, Any], where: Any, report: Diagnostics) -> bool:
     """A macro that calls itself, directly or through others, would expand forever."""
     calls = {
         name: [(e.get("macro"), e) for e in macro.iter(f"{_CS}text", f"{_CS}key") if e.get("macro") in macros]
         for name, macro in macros.items()
     }
     done: set[str] = set()
+    found = False
     for start in macros:  # depth first with a stack of our own: a style may chain thousands of macros
         if start in done:
             continue
@@ -208,9 +239,11 @@ def _check_recursion(macros: dict[str, Any], where: Any, report: Diagnostics) ->
             callee, element = step
             if callee in path:
                 report.error(where(element), f"CSL macro '{callee}' calls itself (through '{path[-1]}'): it would never end")
+                found = True
             elif callee not in done:
                 path.append(callee)
                 pending.append(iter(calls.get(callee, [])))
+    return not found
 
 
 def compact_style(text: str) -> str:

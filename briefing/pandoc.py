@@ -21,7 +21,7 @@ PACKAGE = "pypandoc-binary"
 """The wheel that ships the pandoc binary, named in the message when it is missing."""
 HEAP_LIMIT = "768m"
 """Pandoc's heap bound (GHC runtime ``-M``): a US–Iran briefing needs about 40 MB."""
-TIME_LIMIT_S = 60.0
+TIME_LIMIT_S = 20.0
 """Wall-clock bound of one run; a briefing's citations take well under a second."""
 HEAP_EXHAUSTED = 251
 """The exit status of a GHC program that hit its heap bound."""

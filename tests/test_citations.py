@@ -494,6 +494,13 @@ def _bomb(levels: int) -> str:
             id="csl-recursive-macro",
         ),
         pytest.param(
+            _with_style("".join(f'<macro name="m{i}"><text macro="m{i - 1}"/><text macro="m{i - 1}"/></macro>\n'
+                                for i in range(1, 30)) + '<macro name="m0"><text value="x"/></macro>\n'
+                        '<citation><layout><text macro="m29"/></layout></citation>\n'),
+            ["house.csl:19:1: error: CSL macro 'm16' expands to more than 100,000 macro calls"],
+            id="csl-macro-doubling",
+        ),
+        pytest.param(
             _with_style('<bibliography><layout><text variable="title"/></layout></bibliography>\n'),
             ["house.csl:2:1: error: CSL style has no <citation> with a <layout>"],
             id="csl-no-citation",
