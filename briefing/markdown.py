@@ -651,7 +651,7 @@ class BriefingRenderer(RendererHTML):
             separated = previous is not None and (previous.type == "footnote_ref" or (
                 self._is_note(previous) and not previous.meta.get("punctuation_after")))
             return self.partial("citation", citation=rendered, punctuation=punctuation, separated=separated)
-        return space + self.partial("citation", citation=rendered) + punctuation
+        return f"{space}{self.partial('citation', citation=rendered)}{punctuation}"
 
     def _is_note(self, token: Token) -> bool:
         """A citation that is a note mark in the text (a note style's, not a narrative one)."""
