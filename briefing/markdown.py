@@ -37,6 +37,8 @@ ALLOWED_ATTRIBUTES = ("id", "class")
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
+_NARRATIVE_SUFFIX_RE = re.compile(r" ?\[(?![\^@])([^\[\]@\n]*)\](?![(\[:])")
+"""The bracketed suffix after a narrative key; not a link, a footnote call or a citation."""
 _CITE_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{CITATION_KEY})(?P<rest>.*)$", re.S)
 _LOCATOR_RE = re.compile(
     r"^\s*(?:(?P<label>[A-Za-z]+(?:\.\s*|\s+)))?"
@@ -62,6 +64,9 @@ class CitationItem:
     suffix: str = ""
     """As written after the locator, punctuation included (", emphasis added")."""
     suppress_author: bool = False
+    written_suffix: str = ""
+    """Everything written after the key (", p. 4, emphasis added"; "p. 810" in ``@key [p. 810]``):
+    what pandoc's citeproc reads the locator from."""
 
 
 @dataclass
@@ -72,6 +77,8 @@ class CitationCluster:
     items: tuple[CitationItem, ...]
     location: SourceLocation
     narrative: bool = False
+    in_note: bool = False
+    """Written inside a footnote: a note style formats it in the note's text, not as a note of its own."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +273,9 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
             continue
         elif current is not None:
             current.append(token)
+            for child in token.children or []:
+                if child.type == "citation":
+                    child.meta["cluster"].in_note = True
         else:
             kept.append(token)
     env["footnote_bodies"] = bodies
@@ -519,6 +529,9 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
         # before it ("as reported.¹"), as Pandoc places it; an in-text citation puts both back.
         space = state.pending[len(state.pending.rstrip(" ")):]
         state.pending = state.pending[: len(state.pending) - len(space)]
+        if not state.pending and not space and state.tokens and state.tokens[-1].type == "softbreak":
+            state.tokens.pop()  # a citation at the start of a source line: the line break is the space
+            space = " "
         token = state.push("citation", "", 0)
         token.meta["cluster"] = parser.new_cluster(tuple(items), items[0].location)
         token.meta["space_before"] = space
@@ -546,6 +559,7 @@ def _citation_item(match: re.Match[str], location: SourceLocation) -> CitationIt
         locator=value,
         suffix=suffix,
         suppress_author=bool(match["suppress"]),
+        written_suffix=rest,
     )
 
 
@@ -560,18 +574,21 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     if not match or (char == "-" and not match[1]):
         return False
     key = match[2].rstrip(".:")
+    end = state.pos + len(match[1]) + 1 + len(key)
+    # "@key [p. 810]": Pandoc's narrative citation with a locator or suffix in brackets.
+    bracket = None if match[1] or _is_crossref(key) else _NARRATIVE_SUFFIX_RE.match(state.src, end)
     if silent:
-        state.pos += len(match[1]) + 1 + len(key)
+        state.pos = bracket.end() if bracket else end
         return True
     location = _inline_location(state, state.pos)
     if _is_crossref(key):
         _push_crossref(state, key, location)
     else:
         parser: _Parser = state.env["parser"]
-        item = CitationItem(key, location, suppress_author=bool(match[1]))
+        item = CitationItem(key, location, suppress_author=bool(match[1]), written_suffix=bracket[1] if bracket else "")
         token = state.push("citation", "", 0)
         token.meta["cluster"] = parser.new_cluster((item,), location, narrative=not match[1])
-    state.pos += len(match[1]) + 1 + len(key)
+    state.pos = bracket.end() if bracket else end
     return True
 
 
@@ -631,11 +648,23 @@ class BriefingRenderer(RendererHTML):
         token = tokens[idx]
         cluster: CitationCluster = token.meta["cluster"]
         rendered = self.context.citations[cluster.index]
-        html = self.partial("citation", citation=rendered)
         space, punctuation = str(token.meta.get("space_before", "")), str(token.meta.get("punctuation_after", ""))
-        if getattr(rendered, "note", None) is not None and not cluster.narrative:
-            return punctuation + html  # the note follows the punctuation, with no space before it
-        return space + html + punctuation
+        if self._is_note(token):
+            # The note follows the punctuation with no space before it, and the partial keeps the
+            # two on one line; a mark right after another mark gets a separator ("10,11", not "1011").
+            previous = tokens[idx - 1] if idx > 0 else None
+            separated = previous is not None and (previous.type == "footnote_ref" or (
+                self._is_note(previous) and not previous.meta.get("punctuation_after")))
+            return self.partial("citation", citation=rendered, punctuation=punctuation, separated=separated)
+        return f"{space}{self.partial('citation', citation=rendered)}{punctuation}"
+
+    def _is_note(self, token: Token) -> bool:
+        """A citation that is a note mark in the text (a note style's, not a narrative one)."""
+        if token.type != "citation":
+            return False
+        cluster: CitationCluster = token.meta["cluster"]
+        note = getattr(self.context.citations[cluster.index], "note", None)
+        return note is not None and not cluster.narrative
 
     def crossref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         target = self.context.targets.get(tokens[idx].meta["id"])

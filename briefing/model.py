@@ -161,10 +161,11 @@ class Timeline:
 
 @dataclass(frozen=True)
 class Reference:
-    """One bibliography entry as a CSL-JSON item, with where it was defined."""
+    """One bibliography entry's key, with where it was defined."""
 
     key: str
     csl: dict[str, Any]
+    """The item as written in CSL-JSON or CSL-YAML (checked); empty for BibTeX, which only pandoc reads."""
     location: SourceLocation
 
 
@@ -181,6 +182,27 @@ class PrintSettings:
 
 
 @dataclass(frozen=True)
+class ReferenceFile:
+    """A bibliography file as read from the briefing folder; pandoc formats from this text."""
+
+    path: Path
+    format: str
+    """Pandoc's name for it: ``biblatex``, ``bibtex``, ``csljson`` or ``yaml``."""
+    text: str
+
+
+@dataclass(frozen=True)
+class CitationStyle:
+    """The CSL style the citations are formatted with, as pandoc will read it."""
+
+    name: str
+    """As written in ``citation-style`` (or the default)."""
+    path: Path
+    """A bundled style, or a ``.csl`` file of the briefing (for a dependent style: its bundled parent)."""
+    text: str
+
+
+@dataclass(frozen=True)
 class Briefing:
     """A validated briefing folder: everything later stages need, nothing raw."""
 
@@ -191,7 +213,9 @@ class Briefing:
     sections: tuple[Section, ...]
     timeline: Timeline = field(default_factory=Timeline)
     references: tuple[Reference, ...] = ()
-    references_path: Path | None = None
+    reference_files: tuple[ReferenceFile, ...] = ()
+    style: CitationStyle | None = None
+    """None only when the build stops at validation (an unknown or broken style)."""
     input_files: tuple[Path, ...] = ()
     """Every file the build read from the briefing folder (for the manifest and the cache)."""
     print_settings: PrintSettings = field(default_factory=PrintSettings)

@@ -79,7 +79,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         check_images(files, document.images, report)
         report_uncovered(files.texts, config.templates_dir / "fonts", report)
     with step(4, report, slug):
-        citations = resolve_citations(document, briefing, report)
+        citations = resolve_citations(document, briefing, report, config.cache_dir.resolve() if config.use_cache else None)
     return Prepared(briefing, document, citations, files.texts)
 
 
