@@ -33,7 +33,9 @@ def test_print_edition_is_pdf_x4_with_bleed_and_trim(editions: dict[str, Path]) 
     with pikepdf.open(editions["-print"]) as pdf:
         intents = pdf.Root.OutputIntents
         assert str(intents[0].S) == "/GTS_PDFX"
-        assert "CMYK" in str(intents[0].OutputConditionIdentifier)
+        assert str(intents[0].OutputConditionIdentifier) == "CGATS TR 001"  # the registered name of US SWOP
+        profile = intents[0].DestOutputProfile.read_bytes()
+        assert profile[12:20] == b"prtrCMYK"  # a CMYK output profile
         assert "PDF/X-4" in str(pdf.open_metadata().get("pdfx:GTS_PDFXVersion"))
         for page in pdf.pages:
             trim = [float(v) for v in page.TrimBox]
