@@ -64,8 +64,8 @@ PAGE_GEOMETRY = {
 }
 
 BOOKLET_GEOMETRY = {
-    Paper.A4: PageGeometry(148, 210, 16, 20, 17, 13, "A5"),
-    Paper.LETTER: PageGeometry(139.7, 215.9, 16, 20, 17, 13, "5.5in 8.5in"),
+    Paper.A4: PageGeometry(148, 210, 21, 21, 17, 13, "A5"),
+    Paper.LETTER: PageGeometry(139.7, 215.9, 21, 21, 17, 13, "5.5in 8.5in"),
 }
 """The booklet is laid out at its folded size (half the sheet), with an inner margin that survives the fold."""
 

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from . import manifest
 from .citations import Citations, resolve_citations
-from .config import MAX_FIGURE_SHARE_OF_PAGE, PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant, resolve_epoch
+from .config import (
+    MAX_FIGURE_SHARE_OF_PAGE,
+    PAGE_GEOMETRY,
+    BuildConfig,
+    PageGeometry,
+    Variant,
+    page_geometry,
+    resolve_epoch,
+)
 from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
 from .fonts import report_uncovered
@@ -21,7 +29,7 @@ from .impose import booklet_sheet_sides, impose_booklet
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
-from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output
+from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper, PrintSettings
 from .processes import run_all, worker_pool
 from .render_html import render_html, template_name
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
@@ -113,17 +121,10 @@ def render_final_html(config: BuildConfig, variant: Variant = Variant.PDF) -> st
 def _prepare(config: BuildConfig, report: Diagnostics) -> _Editions:
     """Stages 1-5, once for every edition: the content checked and parsed, the figures drawn."""
     prepared = check(config, report)
-    briefing, document = prepared.briefing, prepared.document
     epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir, config.generated_dirs())
-    geometry = PAGE_GEOMETRY[config.paper or briefing.metadata.paper]
-    with step(5, report, config.slug):
-        style = FigureStyle(
-            width_mm=geometry.text_width_mm,
-            font_dir=config.templates_dir / "fonts",
-            max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
-        )
-        figures = draw_figures(document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), report)
-    return _Editions(config, prepared, figures, geometry, epoch, report)
+    editions = _Editions(config, prepared, config.paper or prepared.briefing.metadata.paper, epoch, report)
+    editions.figures_for(PAGE_GEOMETRY[editions.paper])  # the digital edition's: most editions share them
+    return editions
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,10 @@ class Edition:
 
 
 class _Editions:
-    """Renders each variant once from the one parse of the content; the booklet reuses the PDF."""
+    """Renders each variant once from the one parse of the content."""
 
-    def __init__(
-        self, config: BuildConfig, prepared: Prepared, figures: dict[str, tuple[DrawnFigure, ...]], geometry: PageGeometry,
-        epoch: int, report: Diagnostics,
-    ) -> None:
-        self.config, self.prepared, self.figures, self.geometry, self.report = config, prepared, figures, geometry, report
+    def __init__(self, config: BuildConfig, prepared: Prepared, paper: Paper, epoch: int, report: Diagnostics) -> None:
+        self.config, self.prepared, self.paper, self.report = config, prepared, paper, report
         self.epoch = epoch
         self.built = dt.datetime.fromtimestamp(epoch, dt.UTC)
         self.html: dict[Variant, str] = {}
@@ -148,8 +146,22 @@ class _Editions:
         folder = prepared.briefing.folder
         self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
         self.done: dict[Variant, Edition] = {}
-        self.paged_citations: Citations | None = None
-        """Citations whose bibliography back-links name each page once, after the first layout."""
+        self.figures: dict[PageGeometry, dict[str, tuple[DrawnFigure, ...]]] = {}
+        """Timeline figures as drawn for each page size (the booklet's text is narrower)."""
+
+    def figures_for(self, geometry: PageGeometry) -> dict[str, tuple[DrawnFigure, ...]]:
+        if geometry not in self.figures:
+            config, briefing, document = self.config, self.prepared.briefing, self.prepared.document
+            with step(5, self.report, config.slug):
+                style = FigureStyle(
+                    width_mm=geometry.text_width_mm,
+                    font_dir=config.templates_dir / "fonts",
+                    max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
+                )
+                self.figures[geometry] = draw_figures(
+                    document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report
+                )
+        return self.figures[geometry]
 
     def render(self, variant: Variant) -> Edition:
         if variant not in self.done:
@@ -162,7 +174,7 @@ class _Editions:
         Workers are forked after the content is parsed and the figures drawn, so each starts
         with everything but the engine; their problems are merged into this build's report.
         """
-        laid_out = [v for v in variants if v in (Variant.PDF, Variant.PRINT, Variant.HANDOUT)]
+        laid_out = [v for v in variants if v is not Variant.HTML]
         if workers < 2 or len(laid_out) < 2:
             return
         with worker_pool(min(workers, len(laid_out)), fork=True) as pool:
@@ -183,44 +195,43 @@ class _Editions:
             return None, self.report.items
 
     def _render(self, variant: Variant) -> Edition:
+        """Lay out, then again as the layout asks: back-links naming each page once, pages padded for binding."""
         config, report, slug = self.config, self.report, self.config.slug
-        document, citations = self.prepared.document, self.prepared.citations
-        if variant is Variant.BOOKLET:
-            digital = self.render(Variant.PDF)
-            with step(9, report, slug):
-                data = impose_booklet(digital.data)
-            return Edition(data, booklet_sheet_sides(digital.pages or 0))
-        if variant is not Variant.HANDOUT:
-            citations = self.paged_citations or citations
-        html = self._html(variant, citations)
+        citations = self.prepared.citations
+        geometry = page_geometry(variant, self.paper)
+        figures = self.figures_for(geometry)
         if variant is Variant.HTML:
-            return Edition(html.encode("utf-8"))
-        with step(7, report, slug):
-            rendered = self._layout(variant, html)
-        if variant is not Variant.HANDOUT and self.paged_citations is None:
-            # Known only now: which citations share a page. Later editions start from the result.
-            reduced = one_backlink_per_page(rendered, citations)
-            self.paged_citations = reduced or citations
-            if reduced:
-                with step(7, report, slug):
-                    rendered = self._layout(variant, self._html(variant, reduced))
+            return Edition(self._html(variant, citations, geometry, figures).encode("utf-8"))
+        rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
+        if variant is not Variant.HANDOUT and (reduced := one_backlink_per_page(rendered, citations)):
+            citations = reduced  # known only now: which citations share a page
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
+        if padding := blank_pages_needed(variant, len(rendered.document.pages), self.prepared.briefing.print_settings):
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures, padding))
         with step(8, report, slug):
             context = VerifyContext(
-                document, self.figures, config.templates_dir / "fonts", self.prepared.texts, self.image_locations,
-                self.prepared.briefing.metadata.title_location,
+                self.prepared.document, figures, config.templates_dir / "fonts", self.prepared.texts,
+                self.image_locations, self.prepared.briefing.metadata.title_location,
             )
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()
         with step(9, report, slug):  # nested resources of SVG images are fetched here, while drawing
-            data = write_pdf(rendered, report, variant, document_id)
-        return Edition(data, len(rendered.document.pages))
+            data = write_pdf(rendered, report, variant, document_id, self.prepared.briefing.print_settings)
+            pages = len(rendered.document.pages)
+            if variant is Variant.BOOKLET:
+                data = impose_booklet(data)
+                pages = booklet_sheet_sides(pages)
+        return Edition(data, pages)
 
-    def _html(self, variant: Variant, citations: Citations) -> str:
+    def _html(
+        self, variant: Variant, citations: Citations, geometry: PageGeometry,
+        figures: dict[str, tuple[DrawnFigure, ...]], blank_pages: int = 0,
+    ) -> str:
         briefing, document = self.prepared.briefing, self.prepared.document
         with step(6, self.report, self.config.slug):
             return render_html(
-                briefing, document, citations, self.figures, self.geometry, variant, self.config.templates_dir,
-                self.built, self.report,
+                briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
+                self.built, self.report, blank_pages,
             )
 
     def _layout(self, variant: Variant, html: str) -> RenderedDocument:
@@ -228,10 +239,17 @@ class _Editions:
         self.html[variant] = html
         allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
         template = config.templates_dir / template_name(variant)
-        return render_pdf(
-            html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
-            **variant_options(variant),
-        )
+        with step(7, self.report, config.slug):
+            return render_pdf(
+                html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
+                **variant_options(variant),
+            )
+
+
+def blank_pages_needed(variant: Variant, pages: int, settings: PrintSettings) -> int:
+    """Blank pages to add at the end: a bound edition has an even count, a stitched one a multiple of four."""
+    multiple = {Variant.PRINT: 4 if settings.stitched else 2, Variant.BOOKLET: 4}.get(variant, 1)
+    return -pages % multiple
 
 
 def validate_or_fail(files: ContentFiles, report: Diagnostics) -> Briefing:

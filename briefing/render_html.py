@@ -13,7 +13,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from .citations import BibliographyEntry, Citations
-from .config import PageGeometry, Variant
+from .config import BOUND_VARIANTS, PageGeometry, Variant
 from .errors import Diagnostics, SourceLocation
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
@@ -77,8 +77,12 @@ def render_html(
     templates_dir: Path,
     built: dt.datetime,
     report: Diagnostics,
+    blank_pages: int = 0,
 ) -> str:
-    """Render the whole briefing; template errors become located diagnostics."""
+    """Render the whole briefing; template errors become located diagnostics.
+
+    ``blank_pages`` end a bound edition whose page count must be even (or a multiple of four).
+    """
     env = make_environment(templates_dir)
     inline_assets = variant is Variant.HTML
     excerpt = variant is Variant.HANDOUT  # cross-references point to pages the handout does not have
@@ -125,7 +129,9 @@ def render_html(
         "inline_assets": inline_assets,
         "figures": figures,
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "press": _press_profiles() if variant is Variant.PRINT else None,
+        "press": _press_profiles(briefing) if variant is Variant.PRINT else None,
+        "bound": variant in BOUND_VARIANTS,
+        "blank_pages": blank_pages,
         "handout": _handout(document, citations, render_context.captions) if variant is Variant.HANDOUT else None,
     }
     try:
@@ -143,10 +149,11 @@ class PressProfiles:
     srgb_url: str
 
 
-def _press_profiles() -> PressProfiles:
+def _press_profiles(briefing: Briefing) -> PressProfiles:
     from .render_pdf import CMYK_PROFILE, srgb_profile
 
-    return PressProfiles(CMYK_PROFILE.as_uri(), srgb_profile().as_uri())
+    cmyk = briefing.print_settings.profile or CMYK_PROFILE  # the print shop's own, when briefing.yaml names it
+    return PressProfiles(cmyk.as_uri(), srgb_profile().as_uri())
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from .config import Variant
 from .errors import Diagnostics, SourceLocation
-from .press import finish_for_press
+from .model import PrintSettings
+from .press import DEFAULT_CONDITION, finish_for_press
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -29,8 +30,13 @@ libgs-common (scripts/system-deps.sh installs it). Read from the system, not ven
 licence (AGPL) is not ours to redistribute with the project."""
 
 
+BOOKLET_OPTIONS: dict[str, Any] = {"pdf_variant": None, "pdf_tags": False}
+"""The booklet is for paper: its pages are imposed 2-up, which no tag tree survives."""
+
+
 def variant_options(variant: Variant) -> dict[str, Any]:
-    return dict(PRINT_OPTIONS if variant is Variant.PRINT else PDF_OPTIONS)
+    options = {Variant.PRINT: PRINT_OPTIONS, Variant.BOOKLET: BOOKLET_OPTIONS}.get(variant, PDF_OPTIONS)
+    return dict(options)
 
 
 def srgb_profile() -> Path:
@@ -139,13 +145,19 @@ def render_pdf(
     return RenderedDocument(document, template, locations)
 
 
-def write_pdf(rendered: RenderedDocument, report: Diagnostics, variant: Variant, document_id: str) -> bytes:
+def write_pdf(
+    rendered: RenderedDocument, report: Diagnostics, variant: Variant, document_id: str,
+    settings: PrintSettings | None = None,
+) -> bytes:
     """Serialise the laid-out document (font subsetting happens here); press finishing for print.
 
     ``document_id`` (a hash of the inputs) replaces the random identifiers the engine would
     write, so the same inputs give the same bytes.
     """
-    finisher = partial(finish_for_press, document_id=document_id) if variant is Variant.PRINT else None
+    condition = (settings.condition if settings else None) or DEFAULT_CONDITION
+    finisher = (
+        partial(finish_for_press, document_id=document_id, condition=condition) if variant is Variant.PRINT else None
+    )
     options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
     with engine_messages(report, SourceLocation(rendered.html_path), rendered.url_locations):
         data: bytes = rendered.document.write_pdf(finisher=finisher, **options)
