@@ -54,7 +54,7 @@ def impose_booklet(pdf_bytes: bytes) -> bytes:
                 sheet.merge_transformed_page(reader.pages[index], Transformation().translate(slot * page_width, 0))
         sheet.compress_content_streams()
     writer.add_metadata({key: value for key, value in (reader.metadata or {}).items() if isinstance(value, str)})
-    language = reader.trailer["/Root"].get("/Lang")
+    language = reader.root_object.get("/Lang")
     if language is not None:
         writer._root_object[NameObject("/Lang")] = language
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)

@@ -31,10 +31,10 @@ from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper, PrintSettings
 from .processes import run_all, worker_pool
-from .render_html import render_html, template_name
+from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, render_html, template_name
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import validate_briefing
-from .verify import VerifyContext, one_backlink_per_page, verify_document
+from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, one_backlink_per_page, verify_document
 from .write import write_set
 
 STAGES = (
@@ -202,7 +202,10 @@ class _Editions:
         figures = self.figures_for(geometry)
         if variant is Variant.HTML:
             return Edition(self._html(variant, citations, geometry, figures).encode("utf-8"))
-        rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
+        if variant is Variant.HANDOUT:
+            rendered = self._fit_handout(citations, geometry, figures)
+        else:
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
         if variant is not Variant.HANDOUT and (reduced := one_backlink_per_page(rendered, citations)):
             citations = reduced  # known only now: which citations share a page
             rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
@@ -223,15 +226,41 @@ class _Editions:
                 pages = booklet_sheet_sides(pages)
         return Edition(data, pages)
 
+    def _fit_handout(
+        self, citations: Citations, geometry: PageGeometry, figures: dict[str, tuple[DrawnFigure, ...]]
+    ) -> RenderedDocument:
+        """One full page, or two with the second at least half full.
+
+        A handout as designed that runs to a well-filled second page is kept; one that spills a
+        few lines is condensed (sources in columns, the figure smaller, then without the figure)
+        until it fits one page. If nothing fits one page, it is set roomier (larger type) so that
+        the second page is worth printing, or else kept as designed.
+        """
+        fallback: tuple[str, RenderedDocument] | None = None
+        for fit in (*range(HANDOUT_FIT_STEPS), HANDOUT_ROOMY):
+            html = self._html(Variant.HANDOUT, citations, geometry, figures, handout_fit=fit)
+            rendered = self._layout(Variant.HANDOUT, html)
+            pages = len(rendered.document.pages)
+            if pages == 1 and fit != HANDOUT_ROOMY:
+                return rendered
+            if pages == 2 and fit in (0, HANDOUT_ROOMY) and last_page_fill(rendered) >= HANDOUT_MIN_LAST_PAGE_FILL:
+                return rendered
+            if fallback is None and pages <= HANDOUT_MAX_PAGES:
+                fallback = (html, rendered)
+        if fallback is None:
+            return rendered  # too long even condensed: the layout check says what spills over
+        self.html[Variant.HANDOUT] = fallback[0]
+        return fallback[1]
+
     def _html(
         self, variant: Variant, citations: Citations, geometry: PageGeometry,
-        figures: dict[str, tuple[DrawnFigure, ...]], blank_pages: int = 0,
+        figures: dict[str, tuple[DrawnFigure, ...]], blank_pages: int = 0, handout_fit: int = 0,
     ) -> str:
         briefing, document = self.prepared.briefing, self.prepared.document
         with step(6, self.report, self.config.slug):
             return render_html(
                 briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
-                self.built, self.report, blank_pages,
+                self.built, self.report, blank_pages, handout_fit,
             )
 
     def _layout(self, variant: Variant, html: str) -> RenderedDocument:
@@ -244,6 +273,10 @@ class _Editions:
                 html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
                 **variant_options(variant),
             )
+
+
+HANDOUT_MIN_LAST_PAGE_FILL = 0.5
+"""A handout's second page is worth printing only when at least half of it is used."""
 
 
 def blank_pages_needed(variant: Variant, pages: int, settings: PrintSettings) -> int:

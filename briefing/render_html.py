@@ -78,14 +78,20 @@ def render_html(
     built: dt.datetime,
     report: Diagnostics,
     blank_pages: int = 0,
+    handout_fit: int = 0,
 ) -> str:
     """Render the whole briefing; template errors become located diagnostics.
 
-    ``blank_pages`` end a bound edition whose page count must be even (or a multiple of four).
+    ``blank_pages`` end a bound edition whose page count must be even (or a multiple of four);
+    ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``).
     """
     env = make_environment(templates_dir)
     inline_assets = variant is Variant.HTML
     excerpt = variant is Variant.HANDOUT  # cross-references point to pages the handout does not have
+    with_figure = handout_fit != HANDOUT_FIT_STEPS - 1
+    handout = _handout(document, citations, with_figure) if excerpt else None
+    included = {handout.figure.id} if handout and handout.figure else set()
+    titles = {heading.id: heading.text for heading in document.headings}
 
     def asset_url(path: Path | str) -> str:
         """Local files only: figures from the cache, images from the briefing folder."""
@@ -94,7 +100,9 @@ def render_html(
 
     def partial(name: str, **context: Any) -> Markup:
         template = env.get_template(f"partials/{name}.html")
-        return Markup(template.render(figures=figures, asset_url=asset_url, excerpt=excerpt, **context))
+        return Markup(template.render(
+            figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles, **context
+        ))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
 
@@ -132,7 +140,10 @@ def render_html(
         "press": _press_profiles(briefing) if variant is Variant.PRINT else None,
         "bound": variant in BOUND_VARIANTS,
         "blank_pages": blank_pages,
-        "handout": _handout(document, citations, render_context.captions) if variant is Variant.HANDOUT else None,
+        "handout": handout,
+        "handout_fit": handout_fit,
+        "bottom_line": markdown(document.bottom_line),
+        "captions": {key: Markup(html) for key, html in render_context.captions.items()},  # rendered Markdown
     }
     try:
         return env.get_template(template_name(variant)).render(**context)
@@ -156,26 +167,34 @@ def _press_profiles(briefing: Briefing) -> PressProfiles:
     return PressProfiles(cmyk.as_uri(), srgb_profile().as_uri())
 
 
+HANDOUT_FIT_STEPS = 4
+"""How far a handout is condensed, in order, until it fills one page: 0 as designed; 1 the sources
+in two columns at a smaller size; 2 the figure at a smaller size too; 3 the figure left out."""
+HANDOUT_ROOMY = -1
+"""The other way: larger type, for a handout that needs two pages but would leave the second nearly empty."""
+
+
 @dataclass(frozen=True)
 class Handout:
-    """What the handout shows besides the key judgments: the main figure and the works cited."""
+    """What the handout shows besides the key judgments: the figure they cite and the works cited."""
 
     figure: TimelineFigureSpec | None
     figure_number: str | None
-    caption: Markup
     sources: tuple[BibliographyEntry, ...]
 
 
-def _handout(document: ParsedDocument, citations: Citations, captions: dict[str, str]) -> Handout:
-    """The main figure is the first timeline figure; the sources are those the handout cites."""
-    figure = document.timeline_figures[0] if document.timeline_figures else None
-    cited = _cited_keys(document.summary.tokens if document.summary else [], citations)
+def _handout(document: ParsedDocument, citations: Citations, with_figure: bool) -> Handout:
+    """The figure is the timeline figure the key judgments refer to (none if they refer to none)."""
+    front = [*(document.bottom_line.tokens if document.bottom_line else []),
+             *(document.summary.tokens if document.summary else [])]
+    referred = [child.meta["id"] for token in front for child in token.children or [] if child.type == "crossref"]
+    figure = next((spec for spec in document.timeline_figures if spec.id in referred), None) if with_figure else None
+    cited = _cited_keys(front, citations)
     if figure:
         cited |= _cited_keys(_figure_tokens(document, figure), citations)
     number = document.targets[figure.id].number if figure and figure.id in document.targets else None
-    caption = Markup(captions.get(figure.id, "")) if figure else Markup("")
     sources = tuple(entry for entry in citations.bibliography if entry.key in cited)
-    return Handout(figure, number, caption, sources)
+    return Handout(figure, number, sources)
 
 
 def _figure_tokens(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Token]:

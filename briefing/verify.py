@@ -223,6 +223,14 @@ def _text_of(box: Any) -> str:
     return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))
 
 
+def last_page_fill(rendered: RenderedDocument) -> float:
+    """How much of the last page's text area is used, from 0 (empty) to 1 (full)."""
+    page_box = rendered.document.pages[-1]._page_box
+    top, height = page_box.content_box_y(), page_box.height
+    bottoms = [box.position_y + box.margin_height() for box in _content_boxes(page_box) if box.children or box.element_tag]
+    return max(0.0, min(1.0, (max(bottoms, default=top) - top) / height)) if height else 0.0
+
+
 def _check_handout_fits(rendered: RenderedDocument, report: Diagnostics) -> None:
     """A handout is one sheet, printed on both sides: say what spills over rather than add a page."""
     pages = rendered.document.pages

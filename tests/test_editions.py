@@ -72,6 +72,59 @@ def test_print_edition_text_is_black_ink(editions: dict[str, Path]) -> None:
         assert colours == {(0.0, 0.0, 0.0, 1.0)}, colours
 
 
+def _text_fill(page: pdfplumber.page.Page, top_mm: float, bottom_mm: float) -> float:
+    """The share of the text area's height down to its lowest line (margin boxes excluded)."""
+    top, bottom = top_mm * MM, page.height - bottom_mm * MM
+    lows = [c["bottom"] for c in page.chars if top <= c["top"] and c["bottom"] <= bottom]
+    return (max(lows, default=top) - top) / (bottom - top)
+
+
+@pytest.mark.parametrize("briefing", ["starter", "us-iran"])
+def test_handout_is_one_page_or_two_with_a_well_filled_second(
+    editions: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, briefing: str
+) -> None:
+    from .conftest import US_IRAN_DIR
+
+    if briefing == "starter":
+        path = editions["-handout"]
+    else:
+        result = build_once(tmp_path_factory, US_IRAN_DIR, (Variant.HANDOUT,))
+        path = result.outputs[0].path
+    with pdfplumber.open(path) as pdf:
+        assert len(pdf.pages) in (1, 2)
+        if len(pdf.pages) == 2:
+            assert _text_fill(pdf.pages[1], 26, 24) >= 0.5
+
+
+def test_handout_rewrites_references_to_what_it_leaves_out(editions: dict[str, Path]) -> None:
+    text = " ".join(" ".join(page_texts(editions["-handout"])).split())
+    assert "Bottom line. Shared data" in text
+    assert "are in Figure 1." in text  # the figure the key judgments cite is in the handout
+    assert "(see “Outlook” in the full briefing)" in text  # a section it does not contain
+    assert "Section 2" not in text
+
+
+def test_handout_leaves_out_a_figure_its_key_judgments_do_not_cite(
+    content_tree: ContentTree, tmp_path: Path
+) -> None:
+    folder = content_tree({
+        "briefing.yaml": """\
+            title: Test Briefing
+            date: "2025-06-01"
+            sections: [sections/one.md]
+            references: refs.yaml
+            timeline: timeline.yaml
+            summary: "- A judgment [@ref1]."
+            """,
+        "sections/one.md": "# One\n\nText [@ref1].\n\n::: {#fig-t .timeline}\nThe timeline.\n:::\n",
+    })
+    config = BuildConfig(folder, tmp_path / "out", (Variant.HANDOUT,), cache_dir=tmp_path / "cache", epoch=0)
+    (output,) = build(config).outputs
+    text = " ".join(page_texts(output.path))
+    assert "A judgment" in text
+    assert "Figure 1" not in text
+
+
 def test_handout_is_at_most_two_pages_with_the_essentials(editions: dict[str, Path]) -> None:
     texts = page_texts(editions["-handout"])
     assert len(texts) <= 2
