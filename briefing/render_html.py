@@ -90,7 +90,7 @@ def render_html(
 
     def partial(name: str, **context: Any) -> Markup:
         template = env.get_template(f"partials/{name}.html")
-        return Markup(template.render(figures=figures, asset_url=asset_url, excerpt=excerpt, **context))
+        return Markup(template.render(figures=figures, asset_url=asset_url, excerpt=excerpt, variant=variant.value, **context))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
 

@@ -1,0 +1,570 @@
+"""One axis of a timeline figure -> placed markers, spans, labels and ticks (pure geometry).
+
+The records here are what the placement hands the drawing: plain data in points, y down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .figure_axis import Tick, day_number, make_ticks
+
+
+class Strategy(Enum):
+    """How a figure names its events."""
+
+    AUTO = "auto"
+    """Labels; an inset, then numbered callouts, when they do not fit."""
+    DIRECT = "direct"
+    """Labels only; an event that finds no room is numbered and keyed."""
+    INSET = "inset"
+    """Labels, zooming the most crowded interval into an inset."""
+    CALLOUTS = "callouts"
+    """Every event numbered, with a key under the figure."""
+
+
+Measure = Callable[[str, bool], float]
+"""Width in points of a text at the figure's font size; the flag asks for the bold face."""
+
+
+@dataclass(frozen=True)
+class LayoutEvent:
+    """One event as the figure sees it: dates resolved to days, texts ready to set."""
+
+    label: str
+    start: dt.date
+    end: dt.date | None
+    """Last day of a span (inclusive); None for a point event."""
+    style: int
+    """Index into the palette and marker shapes."""
+    date_text: str
+    """The date as the key shows it, e.g. '4 Nov 1979 – 20 Jan 1981'."""
+
+    @property
+    def is_span(self) -> bool:
+        return self.end is not None and self.end > self.start
+
+
+@dataclass(frozen=True)
+class LayoutRequest:
+    """Everything the placement depends on; equal requests give equal layouts."""
+
+    events: tuple[LayoutEvent, ...]
+    width: float
+    font_pt: float = 7.0
+    window_from: dt.date | None = None
+    """Exact left end of the axis (the figure's ``from``)."""
+    window_to: dt.date | None = None
+    """Exact right end of the axis: the last day shown (the figure's ``to``)."""
+    legend: tuple[tuple[int, str], ...] = ()
+    """(style, label) per category shown; empty for none (a single category needs no legend)."""
+    strategy: Strategy = Strategy.AUTO
+    inset: tuple[dt.date, dt.date] | None = None
+    """A forced zoom interval (first and last day), or None to let the figure choose."""
+    allow_inset: bool = True
+    rows: int = 2
+    """Label rows above the axis, and again below it."""
+    max_height: float = 10_000.0
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def overlaps(self, other: Box) -> bool:
+        return self.left < other.right and other.left < self.right and self.top < other.bottom and other.top < self.bottom
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: float
+    y: float
+    style: int
+    event: int
+    """-1 for a legend marker."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    role: str
+    """'axis', 'tick', 'leader', 'guide', 'span' (a bar), 'span-tick' or 'pole'."""
+    style: int = -1
+    """Palette index for span bars and ticks; -1 for the neutral greys."""
+
+
+@dataclass(frozen=True)
+class Shade:
+    box: Box
+    role: str
+    """'band' (the zoomed interval on the main axis) or 'inset' (the inset's background)."""
+
+
+@dataclass(frozen=True)
+class Chevron:
+    """A span's continuation mark where ``from``/``to`` cut it."""
+
+    x: float
+    y: float
+    direction: int
+    """-1 points left (the span began earlier), 1 points right."""
+    style: int
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    baseline: float
+    text: str
+    role: str
+    """'label', 'number', 'tick', 'band', 'legend', 'key-number', 'key-label' or 'key-date'."""
+    anchor: str
+    """'start': x is the left edge; 'end': x is the right edge."""
+    bold: bool
+    event: int
+    box: Box
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The spacing rules of the design (Noto Sans 7 pt), scaled with the font size."""
+
+    font: float
+    scale: float
+
+    @classmethod
+    def for_font(cls, font_pt: float) -> Metrics:
+        return cls(font_pt, font_pt / 7.0)
+
+    def __getattr__(self, name: str) -> float:
+        return _SPACING_AT_7PT[name] * self.scale
+
+
+_SPACING_AT_7PT = {
+    "marker": 5.25,  # markers fit a 5.25 pt square
+    "pitch": 5.6,  # closer marker centres are dodged one level up
+    "row": 9.5,  # label row pitch
+    "ascent": 6.65,  # text box above the baseline (accented capitals)
+    "descent": 1.9,  # text box below the baseline (descenders)
+    "cap": 5.0,  # capital height: where leaders to labels above end
+    "pad": 1.4,  # label text starts this far from its leader
+    "label_gap": 7.0,  # between labels in one row
+    "clear": 3.5,  # another event's leader keeps this far from a label
+    "tick": 2.5,
+    "tick_pad": 1.2,  # tick labels start this far right of their tick
+    "tick_space": 4.0,  # between one tick label and the next tick
+    "bar": 1.6,
+    "span_tick": 4.6,
+    "edge": 1.0,  # nothing closer to the figure's edge
+    "number_pad": 0.9,  # a callout number starts this far right of its marker
+    "legend_pad": 2.0,
+    "legend_gap": 8.0,
+    "legend_space": 6.0,
+    "inset_gap": 16.0,  # room for the guide lines between the main axis and the inset
+    "inset_pad": 3.5,
+    "guide_inset": 0.0,
+    "key_space": 8.0,
+    "key_pad": 3.0,
+    "column_gap": 12.0,
+    "bottom_margin": 1.5,
+    "marker_gap": 0.35,
+    "leader_rise": 4.5,  # from the top marker to the lowest label row above: visible leaders  # pitch minus marker: the least air between two dodged markers
+}
+
+
+@dataclass
+class Placed:
+    """What one axis produced."""
+
+    markers: list[Marker] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    shades: list[Shade] = field(default_factory=list)
+    chevrons: list[Chevron] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    unplaced: list[int] = field(default_factory=list)
+    bottom: float = 0.0
+    axis_y: float = 0.0
+    x_range: tuple[float, float] = (0.0, 0.0)
+    band_box: Box | None = None
+
+
+@dataclass
+class _Slot:
+    """A label's horizontal place in a row, before rows get their heights."""
+
+    event: int
+    side: int  # 1 above the axis, -1 below
+    row: int
+    left: float
+    right: float
+    leader: float | None  # the leader's x; None for the band's name
+    text: str
+    bold: bool = False
+
+
+class PanelGeometry:
+    """Places one axis: horizontal decisions first (dodge, lanes, rows), then heights."""
+
+    def __init__(
+        self,
+        request: LayoutRequest,
+        metrics: Metrics,
+        measure: Measure,
+        numbers: dict[int, int],
+        window: tuple[float, float],
+        top: float,
+        shaded: bool,
+    ) -> None:
+        self.request, self.m, self.measure, self.numbers = request, metrics, measure, numbers
+        self.low, self.high = window
+        self.top = top
+        margin = metrics.inset_pad if shaded else 0.0
+        self.limits = (metrics.edge + margin, request.width - metrics.edge - margin)
+        self.shaded = shaded
+
+    # -- coordinates ----------------------------------------------------------------------
+
+    def _set_axis(self, events: Sequence[int]) -> None:
+        m = self.m
+        reserve = m.marker / 2
+        numbered = [self.measure(str(self.numbers[i]), True) for i in events if i in self.numbers]
+        if numbered:
+            reserve += m.number_pad + max(numbered)
+        self.axis = (self.limits[0] + m.marker / 2, self.limits[1] - reserve)
+
+    def x(self, day: float) -> float:
+        left, right = self.axis
+        return left + (day - self.low) / (self.high - self.low) * (right - left)
+
+    def point_x(self, event: LayoutEvent) -> float:
+        """A point sits in the middle of its day (its month or year for vaguer dates: the first day)."""
+        return self.x(day_number(event.start) + 0.5)
+
+    # -- the whole axis -------------------------------------------------------------------
+
+    def place(self, events: list[int], band: tuple[tuple[float, float], str] | None) -> Placed:
+        self._set_axis(events)
+        request, m = self.request, self.m
+        spans = [i for i in events if request.events[i].is_span]
+        points = [i for i in events if not request.events[i].is_span]
+        out = Placed(x_range=self.axis)
+        levels = self._dodge(points)
+        lanes, lane_texts = self._lanes(spans, out)
+        ticks = self._ticks(points + spans)
+        self.hidden_ticks: set[int] = set()
+        tick_boxes = {n: (self.x(t.day) + m.tick_pad, self.x(t.day) + m.tick_pad + self.measure(t.label, False))
+                      for n, t in enumerate(ticks) if t.label}
+        band_x: tuple[float, float] | None = None
+        slots: list[_Slot] = []
+        if band is not None:
+            band_x = self._band_x(band[0])
+            name = self._band_name(band_x, band[1])
+            if name is not None:
+                slots.append(name)
+        for index in sorted(points, key=lambda i: (request.events[i].start, i)):
+            if index in self.numbers:
+                continue
+            slot = self._slot_for(index, slots, tick_boxes, band_x)
+            if slot is None:
+                out.unplaced.append(index)
+            else:
+                slots.append(slot)
+        ticks = [Tick(t.day, "") if n in self.hidden_ticks else t for n, t in enumerate(ticks)]
+        self._stack(out, points, levels, lanes, lane_texts, ticks, slots, band_x)
+        return out
+
+    # -- markers --------------------------------------------------------------------------
+
+    def _unit(self, index: int) -> tuple[float, float]:
+        """A marker's horizontal extent, with its number when it has one (they dodge as one)."""
+        m = self.m
+        x = self.point_x(self.request.events[index])
+        right = x + m.marker / 2
+        if index in self.numbers:
+            right += m.number_pad + self.measure(str(self.numbers[index]), True)
+        return x - m.marker / 2, right
+
+    def _dodge(self, points: list[int]) -> dict[int, int]:
+        """Beeswarm: in date order, each marker takes the lowest level where it touches no other."""
+        gap = self.m.marker_gap
+        occupied: list[list[tuple[float, float]]] = []
+        levels: dict[int, int] = {}
+        for index in sorted(points, key=lambda i: (self.point_x(self.request.events[i]), i)):
+            left, right = self._unit(index)
+            for level, taken in enumerate(occupied):
+                if all(right + gap <= a or left >= b + gap for a, b in taken[-4:]):
+                    taken.append((left, right))
+                    levels[index] = level
+                    break
+            else:
+                levels[index] = len(occupied)
+                occupied.append([(left, right)])
+        return levels
+
+    # -- spans ----------------------------------------------------------------------------
+
+    def _span_text(self, index: int) -> tuple[str, bool]:
+        if index in self.numbers:
+            return str(self.numbers[index]), True
+        return self.request.events[index].label, False
+
+    def _lanes(self, spans: list[int], out: Placed) -> tuple[dict[int, int], dict[int, tuple[float, str]]]:
+        """Each span takes the lowest lane where it and its label touch no other span."""
+        m = self.m
+        ends: list[float] = []
+        lanes: dict[int, int] = {}
+        texts: dict[int, tuple[float, str]] = {}
+        for index in sorted(spans, key=lambda i: (self.request.events[i].start, i)):
+            x0, x1, _, _ = self._span_x(index)
+            text, bold = self._span_text(index)
+            width = self.measure(text, bold)
+            anchor = "start"
+            left = x0 + m.pad
+            if left + width > self.limits[1]:
+                left, anchor = x0 - m.pad - width, "end"
+            if left < self.limits[0]:
+                out.unplaced.append(index)
+                text, width = "", 0.0
+                left = x0
+            extent = (min(x0, left), max(x1, left + width))
+            for lane, end in enumerate(ends):
+                if extent[0] >= end + m.label_gap:
+                    ends[lane] = extent[1]
+                    lanes[index] = lane
+                    break
+            else:
+                lanes[index] = len(ends)
+                ends.append(extent[1])
+            texts[index] = (left if anchor == "start" else left + width, anchor + "|" + text)
+        return lanes, texts
+
+    def _span_x(self, index: int) -> tuple[float, float, bool, bool]:
+        event = self.request.events[index]
+        assert event.end is not None
+        start, end = day_number(event.start), day_number(event.end) + 1
+        clipped_left, clipped_right = start < self.low, end > self.high
+        x0, x1 = self.x(max(start, self.low)), self.x(min(end, self.high))
+        return x0, max(x1, x0 + self.m.bar), clipped_left, clipped_right
+
+    # -- ticks and the band ---------------------------------------------------------------
+
+    def _ticks(self, events: list[int]) -> list[Tick]:
+        data_days = [day_number(self.request.events[i].start) for i in events]
+        return make_ticks(
+            self.low,
+            self.high,
+            self.x,
+            lambda text: self.measure(text, False),
+            data_days,
+            self.m.tick_pad,
+            self.limits[1],
+        )
+
+    def _band_x(self, band: tuple[float, float]) -> tuple[float, float]:
+        left, right = self.x(band[0]), self.x(band[1])
+        if right - left < 2 * self.m.scale:  # keep a band too narrow to see at 2 pt
+            middle = (left + right) / 2
+            left, right = middle - self.m.scale, middle + self.m.scale
+        return max(left, self.limits[0]), min(right, self.limits[1])
+
+    def _band_name(self, band_x: tuple[float, float], text: str) -> _Slot | None:
+        """The band's name, bold, in the outermost row below, beside the band."""
+        m = self.m
+        width = self.measure(text, True)
+        left = band_x[1] + m.pad
+        if left + width > self.limits[1]:
+            left = band_x[0] - m.pad - width
+        if left < self.limits[0]:
+            return None
+        return _Slot(-1, -1, self.request.rows - 1, left, left + width, None, text, bold=True)
+
+    # -- labels ---------------------------------------------------------------------------
+
+    def _slot_for(
+        self,
+        index: int,
+        slots: list[_Slot],
+        tick_boxes: dict[int, tuple[float, float]],
+        band_x: tuple[float, float] | None,
+    ) -> _Slot | None:
+        """The first free slot: inner rows before outer, above before below; None when none is free.
+
+        A leader below the axis may not cut through a tick label; only when no slot is free
+        otherwise does a tick give up its label (never the first, which carries the year).
+        """
+        m, event = self.m, self.request.events[index]
+        x = self.point_x(event)
+        width = self.measure(event.label, False)
+        left = x + m.pad
+        if left + width > self.limits[1]:  # the one flip: at the right edge, text ends at the leader
+            left = x - m.pad - width
+        if left < self.limits[0]:
+            return None
+        right = left + width
+        first_label = min(tick_boxes, default=-1)
+        for yielding in (False, True):
+            crossed = {n for n, (a, b) in tick_boxes.items() if a - m.tick_pad / 2 < x < b + m.clear}
+            if yielding and first_label in crossed:
+                return None
+            boxes = {} if yielding else tick_boxes
+            for row in range(self.request.rows):
+                for side in (1, -1):
+                    if self._free(side, row, left, right, x, slots, boxes, band_x):
+                        if side == -1 and yielding:
+                            self.hidden_ticks |= crossed
+                            for n in crossed:
+                                del tick_boxes[n]
+                        return _Slot(index, side, row, left, right, x, event.label)
+        return None
+
+    def _free(
+        self,
+        side: int,
+        row: int,
+        left: float,
+        right: float,
+        x: float,
+        slots: list[_Slot],
+        tick_boxes: dict[int, tuple[float, float]],
+        band_x: tuple[float, float] | None,
+    ) -> bool:
+        m = self.m
+        # a leader along a tick label's left side (on the tick, as on a day scale) does not cut it
+        if side == -1 and any(a - m.tick_pad / 2 < x < b + m.clear for a, b in tick_boxes.values()):
+            return False  # the leader would cut through a tick label
+        if band_x is not None and side == -1 and left < band_x[1] + m.label_gap and band_x[0] - m.label_gap < right:
+            return False
+        if band_x is not None and side == -1 and band_x[0] - m.clear < x < band_x[1] + m.clear:
+            return False
+        for other in slots:
+            if other.side != side:
+                continue
+            if other.row == row and left < other.right + m.label_gap and other.left < right + m.label_gap:
+                return False
+            # another leader rising through this row past the label, or this leader past theirs
+            if other.row > row and other.leader is not None and left - m.clear < other.leader < right + m.clear:
+                return False
+            if other.row < row and other.left - m.clear < x < other.right + m.clear:
+                return False
+        return True
+
+    # -- heights --------------------------------------------------------------------------
+
+    def _stack(
+        self,
+        out: Placed,
+        points: list[int],
+        levels: dict[int, int],
+        lanes: dict[int, int],
+        lane_texts: dict[int, tuple[float, str]],
+        ticks: list[Tick],
+        slots: list[_Slot],
+        band_x: tuple[float, float] | None,
+    ) -> None:
+        """Give every row its height, top to bottom: span lanes, rows above, markers, axis, ticks, rows below."""
+        m = self.m
+        y = self.top + (m.inset_pad if self.shaded else 0.0)
+        lane_count = max(lanes.values(), default=-1) + 1
+        lane_y: dict[int, float] = {}
+        for lane in range(lane_count - 1, -1, -1):
+            lane_y[lane] = y
+            y += m.row + m.span_tick + 1.0 * m.scale
+        rows_above = max((s.row + 1 for s in slots if s.side == 1), default=0)
+        row_top = {row: y + (rows_above - 1 - row) * m.row for row in range(rows_above)}
+        y += rows_above * m.row
+        stack = max(levels.values(), default=0)
+        axis_y = y + stack * m.pitch + m.marker / 2 + m.leader_rise
+        out.axis_y = axis_y
+        tick_baseline = axis_y + m.tick + 1.0 * m.scale + m.cap
+        below_top = tick_baseline + m.descent + 1.5 * m.scale
+        rows_below = max((s.row + 1 for s in slots if s.side == -1), default=0)
+        out.bottom = below_top + rows_below * m.row - (m.row - m.ascent - m.descent if rows_below else 0.0)
+        if not rows_below:
+            out.bottom = tick_baseline + m.descent
+        self._draw_axis(out, axis_y, ticks, tick_baseline)
+        self._draw_spans(out, lanes, lane_texts, lane_y)
+        for index in points:
+            event = self.request.events[index]
+            marker_y = axis_y - levels[index] * m.pitch
+            x = self.point_x(event)
+            out.markers.append(Marker(x, marker_y, event.style, index))
+            if index in self.numbers:
+                self._text(out, x + m.marker / 2 + m.number_pad, marker_y + m.cap / 2, str(self.numbers[index]),
+                           "number", bold=True, event=index)
+        for slot in slots:
+            if slot.side == 1:
+                baseline = row_top[slot.row] + m.ascent
+            else:
+                baseline = below_top + slot.row * m.row + m.ascent
+            if slot.leader is None:
+                self._text(out, slot.left, baseline, slot.text, "band", bold=True)
+                continue
+            self._text(out, slot.left, baseline, slot.text, "label", event=slot.event,
+                       anchor="start" if slot.left > slot.leader else "end")
+            marker_y = axis_y - levels[slot.event] * m.pitch
+            if slot.side == 1:
+                out.segments.append(Segment(slot.leader, marker_y - m.marker / 2 - 0.6, slot.leader,
+                                            baseline - m.cap, "leader"))
+            else:
+                out.segments.append(Segment(slot.leader, axis_y + m.marker / 2 + 0.6, slot.leader,
+                                            baseline + m.descent, "leader"))
+        if band_x is not None:
+            band = Box(band_x[0], axis_y - m.pitch, band_x[1], out.bottom)
+            out.shades.append(Shade(band, "band"))
+            out.band_box = band
+
+    def _draw_axis(self, out: Placed, axis_y: float, ticks: list[Tick], baseline: float) -> None:
+        m = self.m
+        out.segments.append(Segment(self.limits[0], axis_y, self.limits[1], axis_y, "axis"))
+        for tick in ticks:
+            x = self.x(tick.day)
+            out.segments.append(Segment(x, axis_y, x, axis_y + m.tick, "tick"))
+            if tick.label:
+                self._text(out, x + m.tick_pad, baseline, tick.label, "tick")
+
+    def _draw_spans(
+        self, out: Placed, lanes: dict[int, int], lane_texts: dict[int, tuple[float, str]], lane_y: dict[int, float]
+    ) -> None:
+        """Bars with end ticks; the start tick rises as a pole to the label; chevrons where cut."""
+        m = self.m
+        for index, lane in lanes.items():
+            event = self.request.events[index]
+            x0, x1, cut_left, cut_right = self._span_x(index)
+            top = lane_y[lane]
+            baseline = top + m.ascent
+            bar_y = top + m.row + m.span_tick / 2
+            out.segments.append(Segment(x0, bar_y, x1, bar_y, "span", event.style))
+            for x, cut, direction in ((x0, cut_left, -1), (x1, cut_right, 1)):
+                if cut:
+                    out.chevrons.append(Chevron(x, bar_y, direction, event.style))
+                else:
+                    out.segments.append(Segment(x, bar_y - m.span_tick / 2, x, bar_y + m.span_tick / 2, "span-tick",
+                                                event.style))
+            text_x, packed = lane_texts[index]
+            anchor, _, text = packed.partition("|")
+            if not text:
+                continue
+            out.segments.append(Segment(x0, bar_y - m.span_tick / 2, x0, baseline - m.cap, "pole", event.style))
+            bold = index in self.numbers
+            self._text(out, text_x, baseline, text, "number" if bold else "label", anchor=anchor, bold=bold,
+                       event=index)
+
+    def _text(self, out: Placed, x: float, baseline: float, text: str, role: str, anchor: str = "start",
+              bold: bool = False, event: int = -1) -> None:
+        width = self.measure(text, bold)
+        left = x if anchor == "start" else x - width
+        if role == "label" and anchor == "end":
+            left = x  # label slots are stored by their left edge
+            x = left + width
+        box = Box(left, baseline - self.m.ascent, left + width, baseline + self.m.descent)
+        out.texts.append(Text(x, baseline, text, role, anchor, bold, event, box))
+
