@@ -132,6 +132,9 @@ class Text:
     bold: bool
     event: int
     box: Box
+    """The ink's extent, generously: accents above, descenders below."""
+    row: int = 0
+    """For a point event's label: 1, 2, ... above the axis, -1, -2, ... below; 0 for other text."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,8 @@ _SPACING_AT_7PT = {
     "row": 9.5,  # label row pitch
     "ascent": 6.65,  # text box above the baseline (accented capitals)
     "descent": 1.9,  # text box below the baseline (descenders)
-    "cap": 5.0,  # capital height: where leaders to labels above end
+    "cap": 5.0,  # capital height: where leaders to labels above end (and all a number's digits need)
+    "ascender": 5.35,  # tick labels: digits and lower case, no accents
     "pad": 1.4,  # label text starts this far from its leader
     "label_gap": 7.0,  # between labels in one row
     "clear": 3.5,  # another event's leader keeps this far from a label
@@ -258,6 +262,8 @@ class PanelGeometry:
         points = [i for i in events if not request.events[i].is_span]
         out = Placed(x_range=self.axis)
         levels = self._dodge(points)
+        self.levels = levels
+        self.number_boxes = [(*self._unit(i), levels[i]) for i in points if i in self.numbers]
         lanes, lane_texts = self._lanes(spans, out)
         ticks = self._ticks(points + spans)
         self.hidden_ticks: set[int] = set()
@@ -418,6 +424,8 @@ class PanelGeometry:
             boxes = {} if yielding else tick_boxes
             for row in range(self.request.rows):
                 for side in (1, -1):
+                    if side == 1 and self._crosses_numbers(index, x):
+                        continue
                     if self._free(side, row, left, right, x, slots, boxes, band_x):
                         if side == -1 and yielding:
                             self.hidden_ticks |= crossed
@@ -425,6 +433,11 @@ class PanelGeometry:
                                 del tick_boxes[n]
                         return _Slot(index, side, row, left, right, x, event.label)
         return None
+
+    def _crosses_numbers(self, index: int, x: float) -> bool:
+        """A leader rising from its marker would cut through a number beside a marker stacked above."""
+        level = self.levels[index]
+        return any(left - 0.5 < x < right + 0.5 for left, right, other in self.number_boxes if other > level)
 
     def _free(
         self,
@@ -509,7 +522,7 @@ class PanelGeometry:
                 self._text(out, slot.left, baseline, slot.text, "band", bold=True)
                 continue
             self._text(out, slot.left, baseline, slot.text, "label", event=slot.event,
-                       anchor="start" if slot.left > slot.leader else "end")
+                       anchor="start" if slot.left > slot.leader else "end", row=slot.side * (slot.row + 1))
             marker_y = axis_y - levels[slot.event] * m.pitch
             if slot.side == 1:
                 out.segments.append(Segment(slot.leader, marker_y - m.marker / 2 - 0.6, slot.leader,
@@ -559,12 +572,20 @@ class PanelGeometry:
                        event=index)
 
     def _text(self, out: Placed, x: float, baseline: float, text: str, role: str, anchor: str = "start",
-              bold: bool = False, event: int = -1) -> None:
+              bold: bool = False, event: int = -1, row: int = 0) -> None:
         width = self.measure(text, bold)
         left = x if anchor == "start" else x - width
-        if role == "label" and anchor == "end":
+        if role == "label" and anchor == "end" and row:
             left = x  # label slots are stored by their left edge
             x = left + width
-        box = Box(left, baseline - self.m.ascent, left + width, baseline + self.m.descent)
-        out.texts.append(Text(x, baseline, text, role, anchor, bold, event, box))
+        out.texts.append(Text(x, baseline, text, role, anchor, bold, event, text_box(self.m, role, left, width, baseline),
+                              row))
+
+
+def text_box(m: Metrics, role: str, left: float, width: float, baseline: float) -> Box:
+    """Where a text's ink can be: numbers are digits (cap height, no descender); ticks have no accents."""
+    if role in ("number", "key-number"):
+        return Box(left, baseline - m.cap, left + width, baseline)
+    top = m.ascender if role == "tick" else m.ascent
+    return Box(left, baseline - top, left + width, baseline + m.descent)
 

@@ -29,6 +29,7 @@ from .figure_geometry import (
     Shade,
     Strategy,
     Text,
+    text_box,
 )
 
 @dataclass(frozen=True)
@@ -98,11 +99,12 @@ def _labelled(request: LayoutRequest, metrics: Metrics, measure: Measure, number
     """One axis, every event labelled where it fits (numbered where it does not, if asked)."""
     builder = _Builder(request, metrics, measure)
     window = _window(request)
-    panel = builder.panel(list(range(len(request.events))), window, top=builder.legend_bottom())
-    if number_leftovers and panel.unplaced:
-        builder.number(panel.unplaced_events)
+    while True:  # numbers widen the markers they sit by: place again until nothing is left over
         builder.reset_drawing()
         panel = builder.panel(list(range(len(request.events))), window, top=builder.legend_bottom())
+        if not number_leftovers or not panel.unplaced:
+            break
+        builder.number(panel.unplaced_events)
     builder.add_key()
     return builder.finish(Strategy.DIRECT if number_leftovers else Strategy.AUTO, None, panel.unplaced)
 
@@ -134,13 +136,13 @@ def _with_inset(
     builder = _Builder(request, metrics, measure)
     band = (day_number(first), day_number(last) + 1)
     band_label = _interval_text(first, last)
-    for _ in range(2):  # a second pass numbers what found no room in the first
+    while True:  # later passes number what found no room (numbers widen markers: place again)
         builder.reset_drawing()
         main = builder.panel(outside, _window(request), top=builder.legend_bottom(), band=(band, band_label))
         inset_top = main.bottom + metrics.inset_gap
         inset = builder.panel(inside, band, top=inset_top + metrics.inset_pad, shade=True)
         leftovers = main.unplaced_events + inset.unplaced_events
-        if not leftovers or not numbered_fallback or builder.numbers:
+        if not leftovers or not numbered_fallback:
             break
         builder.number(leftovers)
     bottom = inset.bottom + metrics.inset_pad
@@ -318,8 +320,8 @@ class _Builder:
               event: int = -1) -> None:
         width = self.measure(text, bold)
         left = x if anchor == "start" else x - width
-        box = Box(left, baseline - self.metrics.ascent, left + width, baseline + self.metrics.descent)
-        self.texts.append(Text(x, baseline, text, role, anchor, bold, event, box))
+        self.texts.append(Text(x, baseline, text, role, anchor, bold, event, text_box(self.metrics, role, left, width,
+                                                                                         baseline)))
 
     def finish(self, strategy: Strategy, inset: tuple[dt.date, dt.date] | None, unplaced: int) -> Layout:
         height = self.bottom + self.metrics.bottom_margin
@@ -380,7 +382,7 @@ def _wrap(text: str, measure: Measure, width: float, date_text: str) -> list[str
         return [text]
     lines: list[str] = []
     current = ""
-    for word in text.split(" "):
+    for word in _short_words(text, measure, width):
         candidate = f"{current} {word}" if current else word
         if current and measure(candidate, False) > width:
             lines.append(current)
@@ -389,6 +391,20 @@ def _wrap(text: str, measure: Measure, width: float, date_text: str) -> list[str
             current = candidate
     lines.append(current)
     return lines
+
+
+def _short_words(text: str, measure: Measure, width: float) -> list[str]:
+    """The words of a text, a word wider than ``width`` cut into pieces that fit."""
+    words = []
+    for word in text.split(" "):
+        while len(word) > 1 and measure(word, False) > width:
+            cut = len(word) - 1
+            while cut > 1 and measure(word[:cut], False) > width:
+                cut -= 1
+            words.append(word[:cut])
+            word = word[cut:]
+        words.append(word)
+    return words
 
 
 __all__ = [
