@@ -177,7 +177,7 @@ _SPACING_AT_7PT = {
     "inset_pad": 3.5,
     "guide_inset": 0.0,
     "key_space": 8.0,
-    "key_pad": 3.0,
+    "key_pad": 4.2,  # more than pdfplumber's 3 pt word gap: the number and the label stay two words
     "column_gap": 12.0,
     "bottom_margin": 1.5,
     "marker_gap": 0.35,
@@ -266,24 +266,35 @@ class PanelGeometry:
         self.number_boxes = [(*self._unit(i), levels[i]) for i in points if i in self.numbers]
         lanes, lane_texts = self._lanes(spans, out)
         ticks = self._ticks(points + spans)
-        self.hidden_ticks: set[int] = set()
         tick_boxes = {n: (self.x(t.day) + m.tick_pad, self.x(t.day) + m.tick_pad + self.measure(t.label, False))
                       for n, t in enumerate(ticks) if t.label}
         band_x: tuple[float, float] | None = None
-        slots: list[_Slot] = []
+        fixed: list[_Slot] = []
         if band is not None:
             band_x = self._band_x(band[0])
             name = self._band_name(band_x, band[1])
             if name is not None:
-                slots.append(name)
-        for index in sorted(points, key=lambda i: (request.events[i].start, i)):
-            if index in self.numbers:
-                continue
-            slot = self._slot_for(index, slots, tick_boxes, band_x)
-            if slot is None:
-                out.unplaced.append(index)
-            else:
-                slots.append(slot)
+                fixed.append(name)
+        labelled = [i for i in points if i not in self.numbers]
+        best: tuple[tuple[int, int], list[_Slot], list[int], set[int]] | None = None
+        for order in self._orders(labelled):
+            self.hidden_ticks = set()
+            slots, unplaced = list(fixed), []
+            boxes = dict(tick_boxes)
+            for index in order:
+                slot = self._slot_for(index, slots, boxes, band_x)
+                if slot is None:
+                    unplaced.append(index)
+                else:
+                    slots.append(slot)
+            score = (len(unplaced), sum(s.row for s in slots))
+            if best is None or score < best[0]:
+                best = (score, slots, unplaced, self.hidden_ticks)
+            if not unplaced:
+                break
+        assert best is not None
+        _, slots, unplaced, self.hidden_ticks = best
+        out.unplaced.extend(sorted(unplaced))
         ticks = [Tick(t.day, "") if n in self.hidden_ticks else t for n, t in enumerate(ticks)]
         self._stack(out, points, levels, lanes, lane_texts, ticks, slots, band_x)
         return out
@@ -433,6 +444,24 @@ class PanelGeometry:
                                 del tick_boxes[n]
                         return _Slot(index, side, row, left, right, x, event.label)
         return None
+
+    def _orders(self, labelled: list[int]) -> list[list[int]]:
+        """Orders to try placing labels in, best guess first; the layout keeps the one that fits most.
+
+        A label covers the leaders beside it, so it must sit further out than their labels:
+        text running right of its leader goes latest first (earlier labels then take outer rows),
+        and text flipped at the right edge goes last, over the leaders it covers. Chains of
+        labels covering each other both ways have no such order, so plain date order (either
+        way) is tried too.
+        """
+        by_date = sorted(labelled, key=lambda i: (self.request.events[i].start, i))
+        return [sorted(labelled, key=self._placement_order), by_date[::-1], by_date]
+
+    def _placement_order(self, index: int) -> tuple[bool, float, int]:
+        event = self.request.events[index]
+        x = self.point_x(event)
+        flipped = x + self.m.pad + self.measure(event.label, False) > self.limits[1]
+        return (flipped, x if flipped else -x, index if flipped else -index)
 
     def _crosses_numbers(self, index: int, x: float) -> bool:
         """A leader rising from its marker would cut through a number beside a marker stacked above."""
