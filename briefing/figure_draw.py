@@ -55,7 +55,7 @@ def figure_context(style: FigureStyle) -> Iterator[None]:
         if path not in _registered_fonts and path.is_file():
             font_manager.fontManager.addfont(str(path))
             _registered_fonts.add(path)
-    rc = {
+    rc: dict[Any, Any] = {
         "font.family": [style.sans_family, FALLBACK_FAMILY],
         "font.size": style.font_size_pt,
         "text.parse_math": False,
@@ -87,7 +87,9 @@ def text_measure(style: FigureStyle) -> Measure:
 
     def measure(text: str, bold: bool) -> float:
         if (text, bold) not in cache:
-            width, _, _ = renderer.get_text_width_height_descent(text, fonts[bold], ismath=False)
+            width, _, _ = renderer.get_text_width_height_descent(  # type: ignore[no-untyped-call]
+                text, fonts[bold], ismath=False
+            )
             cache[text, bold] = float(width) * 1.01  # Pango and FreeType round differently
         return cache[text, bold]
 

@@ -180,8 +180,8 @@ _SPACING_AT_7PT = {
     "key_pad": 4.2,  # more than pdfplumber's 3 pt word gap: the number and the label stay two words
     "column_gap": 12.0,
     "bottom_margin": 1.5,
-    "marker_gap": 0.35,
-    "leader_rise": 4.5,  # from the top marker to the lowest label row above: visible leaders  # pitch minus marker: the least air between two dodged markers
+    "marker_gap": 0.35,  # pitch minus marker: the least air between two dodged markers
+    "leader_rise": 4.5,  # from the top marker to the lowest label row above: visible leaders
 }
 
 
@@ -234,6 +234,8 @@ class PanelGeometry:
         margin = metrics.inset_pad if shaded else 0.0
         self.limits = (metrics.edge + margin, request.width - metrics.edge - margin)
         self.shaded = shaded
+        self.hidden_ticks: set[int] = set()
+        """Ticks whose label gave way to a leader below the axis."""
 
     # -- coordinates ----------------------------------------------------------------------
 
@@ -543,10 +545,7 @@ class PanelGeometry:
                 self._text(out, x + m.marker / 2 + m.number_pad, marker_y + m.cap / 2, str(self.numbers[index]),
                            "number", bold=True, event=index)
         for slot in slots:
-            if slot.side == 1:
-                baseline = row_top[slot.row] + m.ascent
-            else:
-                baseline = below_top + slot.row * m.row + m.ascent
+            baseline = row_top[slot.row] + m.ascent if slot.side == 1 else below_top + slot.row * m.row + m.ascent
             if slot.leader is None:
                 self._text(out, slot.left, baseline, slot.text, "band", bold=True)
                 continue

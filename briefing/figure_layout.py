@@ -32,6 +32,7 @@ from .figure_geometry import (
     text_box,
 )
 
+
 @dataclass(frozen=True)
 class KeyEntry:
     number: int

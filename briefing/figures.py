@@ -189,7 +189,9 @@ def layout_request(
     styles = _style_index(events, categories)
     used = list(dict.fromkeys(event.category for event in events))
     labels = {category.key: category.label for category in categories}
-    legend = () if len(used) < 2 else tuple((styles[key], labels.get(key or "", key or "Other")) for key in _ordered(used, styles))
+    legend: tuple[tuple[int, str], ...] = ()
+    if len(used) > 1:  # one category needs no legend
+        legend = tuple((styles[key], labels.get(key or "", key or "Other")) for key in _ordered(used, styles))
     inset = None
     if spec.inset is not None:
         inset = (spec.inset[0].first_day(), spec.inset[1].last_day())
@@ -271,8 +273,8 @@ def make_timeline(
     spec: TimelineFigureSpec | None = None,
 ) -> Figure:
     """Place and draw a figure as one matplotlib Figure (its text included)."""
-    from .figure_draw import draw_layout, figure_context, text_measure
     from .errors import SourceLocation
+    from .figure_draw import draw_layout, figure_context, text_measure
 
     spec = spec or TimelineFigureSpec("fig-timeline", SourceLocation(Path("figure")))
     with figure_context(style):

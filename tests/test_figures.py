@@ -20,7 +20,7 @@ from briefing.config import BuildConfig, Variant
 from briefing.errors import ContentError, Diagnostics, SourceLocation
 from briefing.figure_geometry import Strategy
 from briefing.figures import alt_text, draw_figures, make_layout_for, make_timeline
-from briefing.model import Category, FigureStyle, PartialDate, Timeline, TimelineEvent, TimelineFigureSpec
+from briefing.model import Category, DrawnFigure, FigureStyle, PartialDate, Timeline, TimelineEvent, TimelineFigureSpec
 from briefing.pipeline import build, check
 
 PROJECT = Path(__file__).parent.parent
@@ -85,7 +85,7 @@ FIVE = (
 
 
 def _draw(events: Sequence[TimelineEvent], cache: Path, report: Diagnostics | None = None,
-          spec: TimelineFigureSpec = SPEC):
+          spec: TimelineFigureSpec = SPEC) -> DrawnFigure:
     timeline = Timeline(categories=CATEGORIES, events=tuple(events))
     return draw_figures([spec], timeline, STYLE, cache, report or Diagnostics())[spec.id][0]
 
@@ -110,7 +110,8 @@ def test_the_long_view_with_spans_is_labelled_directly_without_midpoint_markers(
     events = LONG_VIEW[:-2]  # the last two are a week apart: they need a third row
     three_rows = TimelineFigureSpec("fig-long", HERE, rows=3)
     layout = make_layout_for(three_rows, events, CATEGORIES, STYLE)
-    assert layout.strategy is Strategy.AUTO and not layout.numbers
+    assert layout.strategy is Strategy.AUTO
+    assert not layout.numbers
     assert max(abs(t.row) for t in layout.texts) == 3
     spans = {i for i, e in enumerate(events) if e.end is not None}
     assert spans.isdisjoint(m.event for m in layout.markers)
@@ -133,11 +134,14 @@ def test_same_events_give_byte_identical_svg(tmp_path: Path) -> None:
 
 def test_svgs_for_each_edition(tmp_path: Path) -> None:
     drawn = _draw(LONG_VIEW[:-3], tmp_path)
-    assert drawn.html_svg_path is not None and drawn.print_svg_path is not None
+    assert drawn.html_svg_path is not None
+    assert drawn.print_svg_path is not None
     html_texts = _svg_texts(drawn.html_svg_path)
     labels = [t.text for t in drawn.texts if t.role == "label"]
-    assert labels and all(label in html_texts for label in labels)
-    assert _svg_texts(drawn.svg_path) == [] and _svg_texts(drawn.print_svg_path) == []  # set as HTML instead
+    assert labels
+    assert all(label in html_texts for label in labels)
+    assert _svg_texts(drawn.svg_path) == []
+    assert _svg_texts(drawn.print_svg_path) == []
     root = ET.parse(drawn.svg_path).getroot()
     assert root.get("width") == "160.0000mm"
     assert root.get("height", "").endswith("mm")
@@ -152,7 +156,8 @@ def test_svgs_for_each_edition(tmp_path: Path) -> None:
 def test_dollar_signs_print_literally(tmp_path: Path) -> None:
     drawn = _draw(FIVE, tmp_path)
     assert "Cost $5 and $10" in [t.text for t in drawn.texts]
-    assert drawn.html_svg_path is not None and "Cost $5 and $10" in _svg_texts(drawn.html_svg_path)
+    assert drawn.html_svg_path is not None
+    assert "Cost $5 and $10" in _svg_texts(drawn.html_svg_path)
 
 
 @pytest.mark.parametrize(("first", "last"), [("0001", "0002-03-04"), ("9998-12-30", "9999"), ("0001", "9999-12-31")])
@@ -168,7 +173,8 @@ def test_persian_labels_draw_with_the_arabic_script_font(tmp_path: Path) -> None
     figure = make_timeline(events, CATEGORIES, STYLE)  # a missing glyph would warn, and warnings fail tests
     assert figure.axes
     drawn = _draw(events, tmp_path)
-    assert drawn.html_svg_path is not None and "Noto Naskh Arabic" in drawn.html_svg_path.read_text(encoding="utf-8")
+    assert drawn.html_svg_path is not None
+    assert "Noto Naskh Arabic" in drawn.html_svg_path.read_text(encoding="utf-8")
 
 
 def test_alt_text_spells_out_the_data() -> None:
@@ -268,7 +274,8 @@ def test_filter_that_selects_nothing_warns_and_skips(tmp_path: Path) -> None:
 def test_width_and_height_attributes(tmp_path: Path) -> None:
     narrow = TimelineFigureSpec(id="fig-narrow", location=HERE, width_mm=100, height_mm=60)
     drawn = _draw(LONG_VIEW, tmp_path, spec=narrow)
-    assert drawn.width_mm == 100.0 and drawn.height_mm <= 60
+    assert drawn.width_mm == 100.0
+    assert drawn.height_mm <= 60
     report = Diagnostics()
     wide = TimelineFigureSpec(id="fig-wide", location=HERE, width_mm=200)
     assert draw_figures([wide], Timeline(events=FIVE), STYLE, tmp_path, report) == {}
@@ -405,7 +412,7 @@ def test_figure_labels_extract_with_their_spaces(figure_pdfs: dict[Variant, Path
         assert label in text
     with pdfplumber.open(path) as pdf:
         words = [w["text"] for page in pdf.pages for w in page.extract_words()]
-    assert ["Israel", "strikes", "Iran"] == words[words.index("Israel"): words.index("Israel") + 3]
+    assert words[words.index("Israel"): words.index("Israel") + 3] == ["Israel", "strikes", "Iran"]
     assert "IsraelstrikesIran" not in words
 
 
@@ -425,7 +432,9 @@ def test_print_figures_set_text_and_leaders_in_black_ink(figure_pdfs: dict[Varia
     with pdfplumber.open(path) as pdf:
         page = pdf.pages[page_number]
         label = [c for c in page.chars if c["text"] == "K" and c["size"] < 8]  # "Letter to Khamenei"
-        assert label and all(c["non_stroking_color"] == (0, 0, 0, 1) for c in label)
+        assert label
+        assert all(c["non_stroking_color"] == (0, 0, 0, 1) for c in label)
         strokes = [item["stroking_color"] for item in page.lines + page.curves if item.get("stroking_color")]
-    assert strokes and all(len(colour) == 4 for colour in strokes)
+    assert strokes
+    assert all(len(colour) == 4 for colour in strokes)
     assert (0, 0, 0, 0.4) in strokes  # the leaders
