@@ -85,12 +85,22 @@ def make_layout(request: LayoutRequest, measure: Measure) -> Layout:
             return plain
         if strategy is Strategy.DIRECT:
             return _labelled(request, metrics, measure, number_leftovers=True)
-    if request.allow_inset or strategy is Strategy.INSET:
-        for interval in _inset_candidates(request, metrics):
-            layout = _with_inset(request, metrics, measure, interval, numbered_fallback=strategy is Strategy.INSET)
-            if layout.unplaced == 0 and layout.height <= request.max_height:
-                return layout
-    return _callouts(request, metrics, measure)
+    candidates = _inset_candidates(request, metrics) if request.allow_inset or strategy is Strategy.INSET else []
+    for interval in candidates:
+        layout = _with_inset(request, metrics, measure, interval, numbered_fallback=strategy is Strategy.INSET)
+        if layout.unplaced == 0 and layout.height <= request.max_height:
+            return layout
+    callouts = _callouts(request, metrics, measure)
+    if callouts.height <= request.max_height or strategy is Strategy.INSET:
+        return callouts
+    # A key too long for the page: label what fits (zoomed where it helps), number the rest.
+    for fallback in [
+        *(_with_inset(request, metrics, measure, interval, numbered_fallback=True) for interval in candidates[:1]),
+        _labelled(request, metrics, measure, number_leftovers=True),
+    ]:
+        if fallback.height <= request.max_height:
+            return fallback
+    return callouts  # the caller draws it in parts
 
 
 # --------------------------------------------------------------------------- strategies
@@ -153,7 +163,7 @@ def _with_inset(
 
 
 def _inset_candidates(request: LayoutRequest, metrics: Metrics) -> list[tuple[dt.date, dt.date]]:
-    """Crowded intervals worth zooming, most events first: runs of events closer than a label.
+    """Crowded intervals worth zooming, narrowest first: runs of events closer than a label.
 
     Events are grouped when they sit closer than a threshold on the main axis (single
     linkage); a group must hold at least three events, cover at least two days (one day
@@ -164,7 +174,7 @@ def _inset_candidates(request: LayoutRequest, metrics: Metrics) -> list[tuple[dt
     starts = sorted(
         (day_number(e.start), i) for i, e in enumerate(request.events) if e.end is None or e.end == e.start
     )
-    found: dict[tuple[dt.date, dt.date], int] = {}
+    found: set[tuple[dt.date, dt.date]] = set()
     for threshold in (metrics.pitch, 4 * metrics.pitch, 16 * metrics.pitch):
         groups: list[list[tuple[float, int]]] = []
         for point in starts:
@@ -179,9 +189,10 @@ def _inset_candidates(request: LayoutRequest, metrics: Metrics) -> list[tuple[dt
             pad = max(1.0, round(days * 0.04))
             first = _to_date(max(group[0][0] - pad, low))
             last = _to_date(min(group[-1][0] + pad, high - 1))
-            found.setdefault((first, last), len(group))
-    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
-    return [interval for interval, _ in ranked[:6]]
+            found.add((first, last))
+    # The narrowest first: the first interval that makes everything fit zooms the least.
+    ranked = sorted(found, key=lambda interval: (interval[1] - interval[0], interval))
+    return ranked[:6]
 
 
 # --------------------------------------------------------------------------- the builder
