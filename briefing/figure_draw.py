@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import figure_palette as palette
-from .figure_geometry import Measure, Segment, Text
 from .figure_layout import Layout
+from .figure_model import Measure, Segment, Text
 from .model import FigureStyle
 
 if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays for it

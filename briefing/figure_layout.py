@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .figure_axis import day_number
-from .figure_geometry import (
+from .figure_geometry import PanelGeometry
+from .figure_model import (
     Box,
     Chevron,
     LayoutEvent,
@@ -24,7 +25,6 @@ from .figure_geometry import (
     Marker,
     Measure,
     Metrics,
-    PanelGeometry,
     Segment,
     Shade,
     Strategy,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from . import figure_cache as cache
 from .errors import Diagnostics
 from .figure_draw import FONT_FILES, MM_PER_INCH, PT_PER_INCH
-from .figure_geometry import LayoutEvent, LayoutRequest, Strategy
 from .figure_layout import Layout, make_layout
+from .figure_model import LayoutEvent, LayoutRequest, Strategy
 from .fonts import uncovered
 from .markdown import smart_text
 from .model import (

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from briefing.figure_axis import make_ticks
-from briefing.figure_geometry import Box, LayoutEvent, LayoutRequest, Metrics, Strategy
 from briefing.figure_layout import Layout, make_layout
+from briefing.figure_model import Box, LayoutEvent, LayoutRequest, Metrics, Strategy
 
 WIDTH = 160 / 25.4 * 72  # an A4 text block, in points
 TOLERANCE = 1e-6

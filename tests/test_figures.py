@@ -18,7 +18,7 @@ import pytest
 
 from briefing.config import BuildConfig, Variant
 from briefing.errors import ContentError, Diagnostics, SourceLocation
-from briefing.figure_geometry import Strategy
+from briefing.figure_model import Strategy
 from briefing.figures import alt_text, draw_figures, make_layout_for, make_timeline
 from briefing.model import Category, DrawnFigure, FigureStyle, PartialDate, Timeline, TimelineEvent, TimelineFigureSpec
 from briefing.pipeline import build, check
