@@ -102,6 +102,11 @@ def _drawable(
     if not events:
         report.warning(spec.location, f"figure '{spec.id}' selects no timeline event ({_describe_filters(spec)})")
         return None
+    if spec.inset is not None:
+        first, last = spec.inset[0].first_day(), spec.inset[1].last_day()
+        if not any(first <= event.date.first_day() <= last for event in events):
+            interval = f"{spec.inset[0].iso()}/{spec.inset[1].iso()}"
+            report.warning(spec.location, f"figure '{spec.id}': inset='{interval}' holds none of the figure's events")
     if spec.width_mm is not None and spec.width_mm > style.width_mm + 0.05:
         report.error(spec.location, f"figure '{spec.id}': width={spec.width_mm:g}mm is wider than the text block "
                      f"({style.width_mm:g}mm)")

@@ -125,6 +125,10 @@ def requests(draw: st.DrawFn) -> LayoutRequest:
         window_to = max(e.start for e in events)
         window_from = _clamp(window_from.toordinal() - draw(st.integers(0, 30)))
         window_to = _clamp(window_to.toordinal() + draw(st.integers(0, 30)))
+    inset = None
+    if draw(st.integers(0, 5)) == 0:  # an interval the author chose, anywhere
+        first, last = sorted(draw(st.sampled_from(events)).start for _ in range(2))
+        inset = (first, _clamp(last.toordinal() + draw(st.integers(0, 40))))
     styles = sorted({e.style for e in events})
     legend = tuple((s, f"Category {s}") for s in styles) if len(styles) > 1 else ()
     return LayoutRequest(
@@ -134,6 +138,7 @@ def requests(draw: st.DrawFn) -> LayoutRequest:
         window_to=window_to,
         legend=legend,
         strategy=draw(st.sampled_from(list(Strategy))),
+        inset=inset,
         rows=draw(st.integers(1, 3)),
     )
 

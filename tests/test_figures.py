@@ -284,6 +284,16 @@ def test_width_and_height_attributes(tmp_path: Path) -> None:
     ]
 
 
+def test_an_inset_with_no_event_draws_with_a_warning(tmp_path: Path) -> None:
+    report = Diagnostics()
+    spec = TimelineFigureSpec(id="fig-empty-inset", location=HERE, inset=(date("1990"), date("1991-06")))
+    drawn = draw_figures([spec], Timeline(events=FIVE), STYLE, tmp_path, report)
+    assert list(drawn) == ["fig-empty-inset"]
+    assert [str(d) for d in report] == [
+        "timeline.yaml:1:1: warning: figure 'fig-empty-inset': inset='1990/1991-06' holds none of the figure's events"
+    ]
+
+
 @pytest.mark.slow
 def test_150_events_over_70_years_split_into_parts_at_full_size(tmp_path: Path) -> None:
     import random
