@@ -72,6 +72,8 @@ class PanelGeometry:
         self.shaded = shaded
         self.hidden_ticks: set[int] = set()
         """Ticks whose label gave way to a leader below the axis."""
+        self.span_extents: dict[int, tuple[float, float]] = {}
+        """Each span's horizontal extent with its label."""
 
     # -- coordinates ----------------------------------------------------------------------
 
@@ -191,6 +193,7 @@ class PanelGeometry:
                 text, width = "", 0.0
                 left = x0
             extent = (min(x0, left), max(x1, left + width))
+            self.span_extents[index] = extent
             for lane, end in enumerate(ends):
                 if extent[0] >= end + m.label_gap:
                     ends[lane] = extent[1]
@@ -354,15 +357,21 @@ class PanelGeometry:
         m = self.m
         y = self.top + (m.inset_pad if self.shaded else 0.0)
         lane_count = max(lanes.values(), default=-1) + 1
-        lane_y: dict[int, float] = {}
-        for lane in range(lane_count - 1, -1, -1):
-            lane_y[lane] = y
-            y += m.row + m.span_tick + 1.0 * m.scale
+        lane_height = m.row + m.span_tick + 1.0 * m.scale
         rows_above = max((s.row + 1 for s in slots if s.side == 1), default=0)
-        row_top = {row: y + (rows_above - 1 - row) * m.row for row in range(rows_above)}
-        y += rows_above * m.row
-        stack = max(levels.values(), default=0)
-        axis_y = y + stack * m.pitch + m.marker / 2 + m.leader_rise
+        stack_height = max(levels.values(), default=0) * m.pitch + m.marker / 2
+        span_top: dict[int, float] = {}
+        if rows_above:  # spans in lanes above the label rows, which stay clear of every marker
+            y += lane_count * lane_height
+            span_top = {index: y - (lane + 1) * lane_height for index, lane in lanes.items()}
+            row_top = {row: y + (rows_above - 1 - row) * m.row for row in range(rows_above)}
+            y += rows_above * m.row
+            axis_y = y + stack_height + m.leader_rise
+        else:  # no rows above: each span settles just above the markers and spans beneath it
+            heights = self._skyline(points, levels, lanes, lane_height)
+            axis_y = y + max([stack_height + 1.5 * m.scale, *heights.values()])
+            span_top = {index: axis_y - height for index, height in heights.items()}
+            row_top = {}
         out.axis_y = axis_y
         tick_baseline = axis_y + m.tick + 1.0 * m.scale + m.cap
         below_top = tick_baseline + m.descent + 1.5 * m.scale
@@ -371,7 +380,7 @@ class PanelGeometry:
         if not rows_below:
             out.bottom = tick_baseline + m.descent
         self._draw_axis(out, axis_y, ticks, tick_baseline)
-        self._draw_spans(out, lanes, lane_texts, lane_y)
+        self._draw_spans(out, lanes, lane_texts, span_top)
         for index in points:
             event = self.request.events[index]
             marker_y = axis_y - levels[index] * m.pitch
@@ -408,15 +417,29 @@ class PanelGeometry:
             if tick.label:
                 self._text(out, x + m.tick_pad, baseline, tick.label, "tick")
 
+    def _skyline(
+        self, points: list[int], levels: dict[int, int], lanes: dict[int, int], lane_height: float
+    ) -> dict[int, float]:
+        """How high above the axis each span's top sits: lane by lane, on what lies beneath it."""
+        m = self.m
+        skyline = [(*self._unit(i), levels[i] * m.pitch + m.marker / 2) for i in points]
+        heights: dict[int, float] = {}
+        for index in sorted(lanes, key=lambda i: (lanes[i], self.request.events[i].start, i)):
+            left, right = self.span_extents[index]
+            below = [h for a, b, h in skyline if a < right + m.label_gap and left - m.label_gap < b]
+            heights[index] = max(below, default=0.0) + 2.0 * m.scale + lane_height
+            skyline.append((left, right, heights[index]))
+        return heights
+
     def _draw_spans(
-        self, out: Placed, lanes: dict[int, int], lane_texts: dict[int, tuple[float, str]], lane_y: dict[int, float]
+        self, out: Placed, lanes: dict[int, int], lane_texts: dict[int, tuple[float, str]], span_top: dict[int, float]
     ) -> None:
         """Bars with end ticks; the start tick rises as a pole to the label; chevrons where cut."""
         m = self.m
-        for index, lane in lanes.items():
+        for index in lanes:
             event = self.request.events[index]
             x0, x1, cut_left, cut_right = self._span_x(index)
-            top = lane_y[lane]
+            top = span_top[index]
             baseline = top + m.ascent
             bar_y = top + m.row + m.span_tick / 2
             out.segments.append(Segment(x0, bar_y, x1, bar_y, "span", event.style))

@@ -297,9 +297,10 @@ class _Builder:
         ]
         number_width = max(self.measure(str(e.number), True) for e in entries)
         width = request.width - 2 * m.edge
-        for columns in (3, 2, 1):
+        for columns in (3, 2, 1):  # the most columns where every label fits (a long date takes a line of its own)
             column_width = (width - (columns - 1) * m.column_gap) / columns
-            if columns == 1 or all(self._entry_width(e, number_width) <= column_width for e in entries):
+            room = column_width - number_width - m.key_pad
+            if columns == 1 or all(self.measure(e.label, False) <= room for e in entries):
                 break
         per_column = -(-len(entries) // columns)
         top = self.bottom + m.key_space
@@ -309,7 +310,7 @@ class _Builder:
             left = m.edge + column * (column_width + m.column_gap)
             if row_in_column == 0:
                 baseline = top + m.ascent
-            lines = _wrap(entry.label, self.measure, column_width - number_width - m.key_pad * 2, entry.date_text)
+            lines = _wrap(entry.label, self.measure, column_width - number_width - m.key_pad, entry.date_text)
             self._text(left + number_width, baseline, str(entry.number), "key-number", anchor="end", bold=True,
                        event=entry.event)
             for line_number, line in enumerate(lines):
@@ -326,7 +327,7 @@ class _Builder:
     def _entry_width(self, entry: KeyEntry, number_width: float) -> float:
         m = self.metrics
         label = self.measure(entry.label, False)
-        return number_width + m.key_pad + label + m.key_pad * 2 + self.measure(entry.date_text, False)
+        return number_width + m.key_pad + label + m.key_pad + self.measure(entry.date_text, False)
 
     def _text(self, x: float, baseline: float, text: str, role: str, anchor: str = "start", bold: bool = False,
               event: int = -1) -> None:

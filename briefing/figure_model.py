@@ -176,7 +176,7 @@ _SPACING_AT_7PT = {
     "guide_inset": 0.0,
     "key_space": 8.0,
     "key_pad": 4.2,  # more than pdfplumber's 3 pt word gap: the number and the label stay two words
-    "column_gap": 12.0,
+    "column_gap": 6.5,  # a date ends this far before the next column's numbers
     "bottom_margin": 1.5,
     "marker_gap": 0.35,  # pitch minus marker: the least air between two dodged markers
     "leader_rise": 4.5,  # from the top marker to the lowest label row above: visible leaders

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -153,6 +154,17 @@ def test_random_event_sets_keep_every_guarantee(request: LayoutRequest) -> None:
     layout = make_layout(request, measure)
     assert_guarantees(request, layout)
     assert make_layout(request, measure) == layout  # deterministic
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(requests())
+def test_random_event_sets_keep_every_guarantee_with_the_real_fonts(request: LayoutRequest) -> None:
+    from briefing.figure_draw import figure_context, text_measure
+    from briefing.model import FigureStyle
+
+    style = FigureStyle(width_mm=160, font_dir=Path(__file__).parent.parent / "templates" / "fonts")
+    with figure_context(style):
+        assert_guarantees(request, make_layout(request, text_measure(style)))
 
 
 # --------------------------------------------------------------------------- chosen strategies
