@@ -32,8 +32,6 @@ class Placed:
     texts: list[Text] = field(default_factory=list)
     unplaced: list[int] = field(default_factory=list)
     bottom: float = 0.0
-    axis_y: float = 0.0
-    x_range: tuple[float, float] = (0.0, 0.0)
     band_box: Box | None = None
 
 
@@ -100,7 +98,7 @@ class PanelGeometry:
         request, m = self.request, self.m
         spans = [i for i in events if request.events[i].is_span]
         points = [i for i in events if not request.events[i].is_span]
-        out = Placed(x_range=self.axis)
+        out = Placed()
         levels = self._dodge(points)
         self.levels = levels
         self.number_boxes = [(*self._unit(i), levels[i]) for i in points if i in self.numbers]
@@ -372,7 +370,6 @@ class PanelGeometry:
             axis_y = y + max([stack_height + 1.5 * m.scale, *heights.values()])
             span_top = {index: axis_y - height for index, height in heights.items()}
             row_top = {}
-        out.axis_y = axis_y
         tick_baseline = axis_y + m.tick + 1.0 * m.scale + m.cap
         below_top = tick_baseline + m.descent + 1.5 * m.scale
         rows_below = max((s.row + 1 for s in slots if s.side == -1), default=0)

@@ -204,8 +204,6 @@ class _Panel:
 
     bottom: float
     unplaced_events: list[int]
-    axis_y: float
-    x_range: tuple[float, float]
     band_box: Box | None = None
 
     @property
@@ -273,7 +271,7 @@ class _Builder:
         self.chevrons.extend(placed.chevrons)
         self.texts.extend(placed.texts)
         self.bottom = max(self.bottom, placed.bottom)
-        return _Panel(placed.bottom, placed.unplaced, placed.axis_y, placed.x_range, placed.band_box)
+        return _Panel(placed.bottom, placed.unplaced, placed.band_box)
 
     def add_inset_frame(self, main: _Panel, top: float, bottom: float) -> None:
         """The inset's background and the guide lines from the band's foot to its top corners."""
