@@ -70,6 +70,8 @@ class PanelGeometry:
         self.shaded = shaded
         self.hidden_ticks: set[int] = set()
         """Ticks whose label gave way to a leader below the axis."""
+        self.preference: list[tuple[int, int]] = []
+        """The (row, side) slots a label tries, in order, in the current attempt."""
         self.span_extents: dict[int, tuple[float, float]] = {}
         """Each span's horizontal extent with its label."""
 
@@ -115,7 +117,14 @@ class PanelGeometry:
                 fixed.append(name)
         labelled = [i for i in points if i not in self.numbers]
         best: tuple[tuple[int, int], list[_Slot], list[int], set[int]] | None = None
-        for order in self._orders(labelled):
+        rows = range(self.request.rows)
+        preferences = [
+            [(row, side) for row in rows for side in (1, -1)],  # inner rows first, above before below
+            [(row, 1) for row in rows] + [(row, -1) for row in rows],
+            [(row, -1) for row in rows] + [(row, 1) for row in rows],
+        ]
+        attempts = [(order, preference) for preference in preferences for order in self._orders(labelled)]
+        for order, self.preference in attempts:
             self.hidden_ticks = set()
             slots, unplaced = list(fixed), []
             boxes = dict(tick_boxes)
@@ -272,16 +281,15 @@ class PanelGeometry:
             if yielding and first_label in crossed:
                 return None
             boxes = {} if yielding else tick_boxes
-            for row in range(self.request.rows):
-                for side in (1, -1):
-                    if side == 1 and self._crosses_numbers(index, x):
-                        continue
-                    if self._free(side, row, left, right, x, slots, boxes, band_x):
-                        if side == -1 and yielding:
-                            self.hidden_ticks |= crossed
-                            for n in crossed:
-                                del tick_boxes[n]
-                        return _Slot(index, side, row, left, right, x, event.label)
+            for row, side in self.preference:
+                if side == 1 and self._crosses_numbers(index, x):
+                    continue
+                if self._free(side, row, left, right, x, slots, boxes, band_x):
+                    if side == -1 and yielding:
+                        self.hidden_ticks |= crossed
+                        for n in crossed:
+                            del tick_boxes[n]
+                    return _Slot(index, side, row, left, right, x, event.label)
         return None
 
     def _orders(self, labelled: list[int]) -> list[list[int]]:
