@@ -55,7 +55,7 @@ class PageGeometry:
         return self.height_mm - self.margin_top_mm - self.margin_bottom_mm
 
 
-MAX_FIGURE_SHARE_OF_PAGE = 0.6
+MAX_FIGURE_SHARE_OF_PAGE = 0.4
 """A timeline taller than this share of the text height is drawn in parts, at full text size."""
 
 PAGE_GEOMETRY = {

@@ -29,7 +29,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
-from .model import Briefing, ImageFigure, MarkdownSource, TimelineFigureSpec
+from .model import Briefing, ImageFigure, MarkdownSource, PartialDate, TimelineFigureSpec
 from .validate import ID_PATTERN, parse_partial_date
 
 ALLOWED_ATTRIBUTES = ("id", "class")
@@ -285,9 +285,22 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
 # -- markdown-it set-up and rules ------------------------------------------------------------
 
 
+TYPOGRAPHY = ["replacements", "smartquotes"]
+"""markdown-it's typographer rules: the prose and the figure labels get the same punctuation."""
+
+_PLAIN_TYPOGRAPHER = MarkdownIt("zero", {"typographer": True}).enable(TYPOGRAPHY)
+"""Text rules only: markup characters in a label stay as written."""
+
+
+def smart_text(text: str) -> str:
+    """Plain text (a figure label) with the prose's punctuation: curly quotes, dashes, ellipses."""
+    tokens = _PLAIN_TYPOGRAPHER.parseInline(text)
+    return "".join(child.content for child in tokens[0].children or []) if tokens else text
+
+
 def _make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "maxNesting": MARKDOWN_IT_NESTING})
-    md.enable(["table", "replacements", "smartquotes"])
+    md.enable(["table", *TYPOGRAPHY])
     md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES)
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
@@ -466,12 +479,18 @@ def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool)
     return True
 
 
+TIMELINE_OPTIONS = ["from", "to", "tags", "labels", "inset", "rows", "width", "height"]
+LABEL_STRATEGIES = ["auto", "direct", "inset", "callouts"]
+"""``labels=``: choose for me; labels only; zoom the crowded interval; number every event."""
+MAX_LABEL_ROWS = 4
+
+
 def _timeline_spec(state: StateBlock, line: int, ident: str | None, pairs: dict[str, str]) -> TimelineFigureSpec:
     parser: _Parser = state.env["parser"]
     location = parser.location(state.env["source"], line, 1)
     for key in pairs:
-        if key not in ("from", "to", "tags"):
-            parser.report.error(location, f"unknown timeline option '{key}'{did_you_mean(key, ['from', 'to', 'tags'])}")
+        if key not in TIMELINE_OPTIONS:
+            parser.report.error(location, f"unknown timeline option '{key}'{did_you_mean(key, TIMELINE_OPTIONS)}")
     if not ident or not ident.startswith("fig-"):
         parser.report.error(location, "a timeline figure needs an id starting with 'fig-', e.g. {#fig-timeline .timeline}")
         ident = ident or f"fig-timeline-{len(parser.timeline_figures) + 1}"
@@ -483,7 +502,75 @@ def _timeline_spec(state: StateBlock, line: int, ident: str | None, pairs: dict[
                 parser.report.error(
                     location, f"timeline '{ident}': {key}='{pairs[key]}' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"
                 )
-    return TimelineFigureSpec(ident, location, dates.get("from"), dates.get("to"), tuple(pairs.get("tags", "").split()))
+    options = _FigureOptions(parser.report, location, ident)
+    labels = pairs.get("labels", "auto")
+    if labels not in LABEL_STRATEGIES:
+        options.error("labels", labels, f"use one of {', '.join(LABEL_STRATEGIES)}{did_you_mean(labels, LABEL_STRATEGIES)}")
+        labels = "auto"
+    inset, allow_inset = options.inset(pairs.get("inset"))
+    return TimelineFigureSpec(
+        ident,
+        location,
+        dates.get("from"),
+        dates.get("to"),
+        tuple(pairs.get("tags", "").split()),
+        labels=labels,
+        inset=inset,
+        allow_inset=allow_inset,
+        rows=options.rows(pairs.get("rows")),
+        width_mm=options.length("width", pairs.get("width")),
+        height_mm=options.length("height", pairs.get("height")),
+    )
+
+
+@dataclass
+class _FigureOptions:
+    """Reads the figure attributes beyond the filters; each bad value is a located error."""
+
+    report: Diagnostics
+    location: SourceLocation
+    ident: str
+
+    def error(self, key: str, value: str, expected: str) -> None:
+        self.report.error(self.location, f"timeline '{self.ident}': {key}='{value}' is not valid ({expected})")
+
+    def inset(self, value: str | None) -> tuple[tuple[PartialDate, PartialDate] | None, bool]:
+        """``inset="2025-02/2025-06"`` zooms that interval; ``inset="none"`` never zooms."""
+        if value is None:
+            return None, True
+        if value == "none":
+            return None, False
+        first, _, last = value.partition("/")
+        dates = (parse_partial_date(first.strip()), parse_partial_date(last.strip()))
+        if dates[0] is None or dates[1] is None:
+            self.error("inset", value, "use FIRST/LAST with dates YYYY, YYYY-MM or YYYY-MM-DD, or 'none'")
+            return None, True
+        if dates[1].last_day() < dates[0].first_day():
+            self.error("inset", value, "the interval ends before it starts")
+            return None, True
+        return (dates[0], dates[1]), True
+
+    def rows(self, value: str | None) -> int:
+        if value is None:
+            return 2
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LABEL_ROWS:
+            self.error("rows", value, f"use a number of label rows per side from 1 to {MAX_LABEL_ROWS}")
+            return 2
+        return int(value)
+
+    def length(self, key: str, value: str | None) -> float | None:
+        """``width="120mm"``, ``height="6cm"``: a length in mm or cm."""
+        if value is None:
+            return None
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(mm|cm)", value.strip())
+        if not match or float(match[1]) == 0:
+            self.error(key, value, "use a length in mm or cm, e.g. 120mm")
+            return None
+        millimetres = float(match[1]) * (10 if match[2] == "cm" else 1)
+        if millimetres < 40:
+            self.error(key, value, "a timeline figure needs at least 40mm")
+            return None
+        return millimetres
 
 
 def _inline_location(state: StateInline, position: int) -> SourceLocation:

@@ -232,6 +232,18 @@ class TimelineFigureSpec:
     date_from: PartialDate | None = None
     date_to: PartialDate | None = None
     tags: tuple[str, ...] = ()
+    labels: str = "auto"
+    """How events are named: 'auto', 'direct', 'inset' or 'callouts' (the ``labels=`` attribute)."""
+    inset: tuple[PartialDate, PartialDate] | None = None
+    """A zoom interval the author chose (``inset="2025-02/2025-06"``)."""
+    allow_inset: bool = True
+    """False for ``inset="none"``: never zoom, number what does not fit."""
+    rows: int = 2
+    """Label rows above the axis, and again below it (``rows=``)."""
+    width_mm: float | None = None
+    """``width=``: the figure's width, at most the text block's."""
+    height_mm: float | None = None
+    """``height=``: the tallest the figure may be; taller ones are drawn in parts."""
 
     def selects(self, event: TimelineEvent) -> bool:
         """Events overlapping [from, to] with any of the tags (all events when no tags)."""
@@ -258,10 +270,24 @@ class FigureStyle:
 
     width_mm: float
     font_dir: Path
-    font_size_pt: float = 8.0
+    font_size_pt: float = 7.0
     sans_family: str = "Noto Sans"
     max_height_mm: float = 150.0
     """Taller figures are split into parts: text never shrinks below its size to fit a page."""
+
+
+@dataclass(frozen=True)
+class FigureText:
+    """A text of a drawn figure, set as HTML over the image in the PDF editions."""
+
+    text: str
+    role: str
+    """'label', 'number', 'tick', 'band', 'legend', 'key-number', 'key-label' or 'key-date'."""
+    x_mm: float
+    """The left edge ('start') or the right edge ('end'), from the figure's left."""
+    baseline_mm: float
+    anchor: str
+    bold: bool
 
 
 @dataclass(frozen=True)
@@ -270,10 +296,17 @@ class DrawnFigure:
 
     id: str
     svg_path: Path
+    """Shapes only, sRGB: the digital PDF editions, whose text is ``texts`` set over it."""
     alt_text: str
     width_mm: float
     height_mm: float
     event_count: int
+    print_svg_path: Path | None = None
+    """Shapes only, in CMYK builds with black-ink greys: the print edition."""
+    html_svg_path: Path | None = None
+    """Shapes and text in one SVG: the HTML edition."""
+    texts: tuple[FigureText, ...] = ()
+    font_size_pt: float = 7.0
 
 
 @dataclass(frozen=True)

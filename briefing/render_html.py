@@ -101,7 +101,8 @@ def render_html(
     def partial(name: str, **context: Any) -> Markup:
         template = env.get_template(f"partials/{name}.html")
         return Markup(template.render(
-            figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles, **context
+            figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
+            variant=variant.value, **context,
         ))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
