@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays fo
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regular.ttf")
+FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf")
 FALLBACK_FAMILY = "Noto Naskh Arabic"
 """Persian and Arabic names in labels: matplotlib falls back to it glyph by glyph, as the page does."""
 PT_PER_INCH = 72.0
