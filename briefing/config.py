@@ -69,12 +69,9 @@ BOOKLET_GEOMETRY = {
 }
 """The booklet is laid out at its folded size (half the sheet), with an inner margin that survives the fold."""
 
-BOUND_VARIANTS = (Variant.PRINT, Variant.BOOKLET)
-"""Editions whose pages face each other: mirrored margins, folios outside, the body on a right-hand page."""
 
-
-def page_geometry(variant: Variant, paper: Paper) -> PageGeometry:
-    return BOOKLET_GEOMETRY[paper] if variant is Variant.BOOKLET else PAGE_GEOMETRY[paper]
+def page_geometry(folded: bool, paper: Paper) -> PageGeometry:
+    return BOOKLET_GEOMETRY[paper] if folded else PAGE_GEOMETRY[paper]
 
 
 @dataclass(frozen=True)
@@ -100,14 +97,9 @@ class BuildConfig:
         return self.content_dir.resolve().name
 
     def output_path(self, variant: Variant) -> Path:
-        names = {
-            Variant.PDF: f"{self.slug}.pdf",
-            Variant.PRINT: f"{self.slug}-print.pdf",
-            Variant.HANDOUT: f"{self.slug}-handout.pdf",
-            Variant.BOOKLET: f"{self.slug}-booklet.pdf",
-            Variant.HTML: f"{self.slug}.html",
-        }
-        return self.output_dir / names[variant]
+        from .editions import edition
+
+        return self.output_dir / f"{self.slug}{edition(variant).file_suffix}"
 
     def manifest_path(self) -> Path:
         return self.output_dir / f"{self.slug}.manifest.json"

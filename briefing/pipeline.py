@@ -21,6 +21,7 @@ from .config import (
     page_geometry,
     resolve_epoch,
 )
+from .editions import edition, page_multiple_for
 from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
 from .fonts import report_uncovered
@@ -29,9 +30,9 @@ from .impose import booklet_sheet_sides, impose_booklet
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
-from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper, PrintSettings
+from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
 from .processes import run_all, worker_pool
-from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, render_html, template_name
+from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, render_html
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import validate_briefing
 from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, one_backlink_per_page, verify_document
@@ -128,7 +129,9 @@ def _prepare(config: BuildConfig, report: Diagnostics) -> _Editions:
 
 
 @dataclass(frozen=True)
-class Edition:
+class RenderedEdition:
+    """An edition's bytes, and its page count for the summary and the manifest."""
+
     data: bytes
     pages: int | None = None
 
@@ -145,7 +148,7 @@ class _Editions:
         self.inputs_digest = manifest.inputs_digest(prepared.briefing, config.templates_dir, epoch)
         folder = prepared.briefing.folder
         self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
-        self.done: dict[Variant, Edition] = {}
+        self.done: dict[Variant, RenderedEdition] = {}
         self.figures: dict[PageGeometry, dict[str, tuple[DrawnFigure, ...]]] = {}
         """Timeline figures as drawn for each page size (the booklet's text is narrower)."""
 
@@ -163,7 +166,7 @@ class _Editions:
                 )
         return self.figures[geometry]
 
-    def render(self, variant: Variant) -> Edition:
+    def render(self, variant: Variant) -> RenderedEdition:
         if variant not in self.done:
             self.done[variant] = self._render(variant)
         return self.done[variant]
@@ -174,19 +177,19 @@ class _Editions:
         Workers are forked after the content is parsed and the figures drawn, so each starts
         with everything but the engine; their problems are merged into this build's report.
         """
-        laid_out = [v for v in variants if v is not Variant.HTML]
+        laid_out = [v for v in variants if edition(v).laid_out]
         if workers < 2 or len(laid_out) < 2:
             return
         with worker_pool(min(workers, len(laid_out)), fork=True) as pool:
             results = run_all(pool, self._render_detached, laid_out)
-        for variant, (edition, diagnostics) in zip(laid_out, results, strict=True):
+        for variant, (rendered, diagnostics) in zip(laid_out, results, strict=True):
             for diagnostic in diagnostics:
                 self.report.add(diagnostic)
-            if edition is None:
+            if rendered is None:
                 raise ContentError(self.report, STAGES[7])
-            self.done[variant] = edition
+            self.done[variant] = rendered
 
-    def _render_detached(self, variant: Variant) -> tuple[Edition | None, list[Diagnostic]]:
+    def _render_detached(self, variant: Variant) -> tuple[RenderedEdition | None, list[Diagnostic]]:
         """Render in a worker: the edition, or None, and every problem it found."""
         self.report = Diagnostics(strict=self.config.strict)
         try:
@@ -194,22 +197,23 @@ class _Editions:
         except ContentError:
             return None, self.report.items
 
-    def _render(self, variant: Variant) -> Edition:
+    def _render(self, variant: Variant) -> RenderedEdition:
         """Lay out, then again as the layout asks: back-links naming each page once, pages padded for binding."""
         config, report, slug = self.config, self.report, self.config.slug
+        spec, settings = edition(variant), self.prepared.briefing.print_settings
         citations = self.prepared.citations
-        geometry = page_geometry(variant, self.paper)
+        geometry = page_geometry(spec.folded, self.paper)
         figures = self.figures_for(geometry)
-        if variant is Variant.HTML:
-            return Edition(self._html(variant, citations, geometry, figures).encode("utf-8"))
-        if variant is Variant.HANDOUT:
-            rendered = self._fit_handout(citations, geometry, figures)
+        if not spec.laid_out:
+            return RenderedEdition(self._html(variant, citations, geometry, figures).encode("utf-8"))
+        if spec.excerpt:
+            rendered = self._fit_handout(variant, citations, geometry, figures)
         else:
             rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
-        if variant is not Variant.HANDOUT and (reduced := one_backlink_per_page(rendered, citations)):
+        if spec.backlinks and (reduced := one_backlink_per_page(rendered, citations)):
             citations = reduced  # known only now: which citations share a page
             rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
-        if padding := blank_pages_needed(variant, len(rendered.document.pages), self.prepared.briefing.print_settings):
+        if padding := -len(rendered.document.pages) % page_multiple_for(spec, settings.stitched):
             rendered = self._layout(variant, self._html(variant, citations, geometry, figures, padding))
         with step(8, report, slug):
             context = VerifyContext(
@@ -219,15 +223,16 @@ class _Editions:
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()
         with step(9, report, slug):  # nested resources of SVG images are fetched here, while drawing
-            data = write_pdf(rendered, report, variant, document_id, self.prepared.briefing.print_settings)
+            data = write_pdf(rendered, report, variant, document_id, settings)
             pages = len(rendered.document.pages)
-            if variant is Variant.BOOKLET:
+            if spec.folded:
                 data = impose_booklet(data)
                 pages = booklet_sheet_sides(pages)
-        return Edition(data, pages)
+        return RenderedEdition(data, pages)
 
     def _fit_handout(
-        self, citations: Citations, geometry: PageGeometry, figures: dict[str, tuple[DrawnFigure, ...]]
+        self, variant: Variant, citations: Citations, geometry: PageGeometry,
+        figures: dict[str, tuple[DrawnFigure, ...]],
     ) -> RenderedDocument:
         """One full page, or two with the second at least half full.
 
@@ -238,8 +243,8 @@ class _Editions:
         """
         fallback: tuple[str, RenderedDocument] | None = None
         for fit in (*range(HANDOUT_FIT_STEPS), HANDOUT_ROOMY):
-            html = self._html(Variant.HANDOUT, citations, geometry, figures, handout_fit=fit)
-            rendered = self._layout(Variant.HANDOUT, html)
+            html = self._html(variant, citations, geometry, figures, handout_fit=fit)
+            rendered = self._layout(variant, html)
             pages = len(rendered.document.pages)
             if pages == 1 and fit != HANDOUT_ROOMY:
                 return rendered
@@ -249,7 +254,7 @@ class _Editions:
                 fallback = (html, rendered)
         if fallback is None:
             return rendered  # too long even condensed: the layout check says what spills over
-        self.html[Variant.HANDOUT] = fallback[0]
+        self.html[variant] = fallback[0]
         return fallback[1]
 
     def _html(
@@ -267,7 +272,7 @@ class _Editions:
         config = self.config
         self.html[variant] = html
         allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
-        template = config.templates_dir / template_name(variant)
+        template = config.templates_dir / edition(variant).template
         with step(7, self.report, config.slug):
             return render_pdf(
                 html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
@@ -277,12 +282,6 @@ class _Editions:
 
 HANDOUT_MIN_LAST_PAGE_FILL = 0.5
 """A handout's second page is worth printing only when at least half of it is used."""
-
-
-def blank_pages_needed(variant: Variant, pages: int, settings: PrintSettings) -> int:
-    """Blank pages to add at the end: a bound edition has an even count, a stitched one a multiple of four."""
-    multiple = {Variant.PRINT: 4 if settings.stitched else 2, Variant.BOOKLET: 4}.get(variant, 1)
-    return -pages % multiple
 
 
 def validate_or_fail(files: ContentFiles, report: Diagnostics) -> Briefing:

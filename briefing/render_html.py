@@ -13,7 +13,8 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from .citations import BibliographyEntry, Citations
-from .config import BOUND_VARIANTS, PageGeometry, Variant
+from .config import PageGeometry, Variant
+from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
@@ -40,11 +41,6 @@ class ChronologyRow:
     event: TimelineEvent
     summary_html: Markup
     sources_html: Markup
-
-
-def template_name(variant: Variant) -> str:
-    """The handout has a layout of its own; every other edition is the whole briefing."""
-    return "handout.html" if variant is Variant.HANDOUT else "briefing.html"
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -86,8 +82,9 @@ def render_html(
     ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``).
     """
     env = make_environment(templates_dir)
-    inline_assets = variant is Variant.HTML
-    excerpt = variant is Variant.HANDOUT  # cross-references point to pages the handout does not have
+    spec = edition(variant)
+    inline_assets = spec.inline_assets
+    excerpt = spec.excerpt  # cross-references point to pages the handout does not have
     with_figure = handout_fit != HANDOUT_FIT_STEPS - 1
     handout = _handout(document, citations, with_figure) if excerpt else None
     included = {handout.figure.id} if handout and handout.figure else set()
@@ -102,7 +99,7 @@ def render_html(
         template = env.get_template(f"partials/{name}.html")
         return Markup(template.render(
             figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-            variant=variant.value, **context,
+            variant=variant.value, edition=spec, **context,
         ))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
@@ -138,8 +135,9 @@ def render_html(
         "inline_assets": inline_assets,
         "figures": figures,
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "press": _press_profiles(briefing) if variant is Variant.PRINT else None,
-        "bound": variant in BOUND_VARIANTS,
+        "press": _press_profiles(briefing) if spec.press else None,
+        "bound": spec.bound,
+        "edition": spec,
         "blank_pages": blank_pages,
         "handout": handout,
         "handout_fit": handout_fit,
@@ -147,7 +145,7 @@ def render_html(
         "captions": {key: Markup(html) for key, html in render_context.captions.items()},  # rendered Markdown
     }
     try:
-        return env.get_template(template_name(variant)).render(**context)
+        return env.get_template(spec.template).render(**context)
     except jinja2.TemplateSyntaxError as error:
         report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
     except jinja2.TemplateError as error:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .config import Variant
+from .editions import TAGGED_PDF, edition
 from .errors import Diagnostics, SourceLocation
 from .model import PrintSettings
 from .press import DEFAULT_CONDITION, finish_for_press
@@ -19,24 +20,14 @@ from .press import DEFAULT_CONDITION, finish_for_press
 if TYPE_CHECKING:
     from weasyprint.document import Document
 
-PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
-"""The digital edition and the handout: tagged PDF/UA-1, so screen readers get structure and alt text."""
-PRINT_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/x-4", "pdf_tags": True}
-"""The print-shop edition: PDF/X-4 with a CMYK output intent (the ``@color-profile`` of print.css)."""
-
 CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
 """The output intent of the print edition: Artifex's SWOP-based CMYK profile from Debian's
 libgs-common (scripts/system-deps.sh installs it). Read from the system, not vendored: its
 licence (AGPL) is not ours to redistribute with the project."""
 
 
-BOOKLET_OPTIONS: dict[str, Any] = {"pdf_variant": None, "pdf_tags": False}
-"""The booklet is for paper: its pages are imposed 2-up, which no tag tree survives."""
-
-
 def variant_options(variant: Variant) -> dict[str, Any]:
-    options = {Variant.PRINT: PRINT_OPTIONS, Variant.BOOKLET: BOOKLET_OPTIONS}.get(variant, PDF_OPTIONS)
-    return dict(options)
+    return dict(edition(variant).pdf_options)
 
 
 def srgb_profile() -> Path:
@@ -48,7 +39,7 @@ def srgb_profile() -> Path:
 
 def variant_resource_dirs(variant: Variant) -> list[Path]:
     """Folders besides the briefing and the templates a variant may read (colour profiles)."""
-    if variant is not Variant.PRINT:
+    if not edition(variant).press:
         return []
     return [CMYK_PROFILE.parent, srgb_profile().parent]
 
@@ -140,7 +131,7 @@ def render_pdf(
     where = SourceLocation(template)
     with engine_messages(report, where, locations):
         document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
-            **{**PDF_OPTIONS, **options}
+            **{**TAGGED_PDF, **options}
         )
     return RenderedDocument(document, template, locations)
 
@@ -156,7 +147,7 @@ def write_pdf(
     """
     condition = (settings.condition if settings else None) or DEFAULT_CONDITION
     finisher = (
-        partial(finish_for_press, document_id=document_id, condition=condition) if variant is Variant.PRINT else None
+        partial(finish_for_press, document_id=document_id, condition=condition) if edition(variant).press else None
     )
     options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
     with engine_messages(report, SourceLocation(rendered.html_path), rendered.url_locations):

@@ -14,6 +14,7 @@ from typing import Any
 
 from .citations import Citations
 from .config import Variant
+from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .markdown import ParsedDocument
@@ -53,7 +54,7 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
             anchor_pages.setdefault(name, index + 1)  # an element split over pages starts on the first
     _check_links(pages, anchor_pages, where, report)
     _check_boxes(pages, context, where, report)
-    if variant is Variant.HANDOUT:
+    if edition(variant).excerpt:
         _check_handout_fits(rendered, report)
         return
     _check_cover(pages, context.title_location or where, report)

@@ -307,3 +307,25 @@ def test_print_settings_are_checked(
     assert len(errors) == 1
     assert errors[0].startswith(f"{folder / 'briefing.yaml'}:5:")
     assert errors[0].endswith(message)
+
+
+def test_print_edition_is_the_same_laid_out_alone_or_beside_the_others(tmp_path: Path) -> None:
+    """Each edition paginates its own back-links: serial and parallel builds give the same bytes."""
+    from briefing.cli import STARTER_DIR
+
+    outputs = {}
+    for workers in (1, 2):
+        config = BuildConfig(STARTER_DIR, tmp_path / f"out{workers}", (Variant.PDF, Variant.PRINT),
+                             cache_dir=tmp_path / "cache", epoch=1_700_000_000, workers=workers)
+        result = build(config)
+        outputs[workers] = {o.path.name: o.path.read_bytes() for o in result.outputs}
+    assert outputs[1] == outputs[2]
+
+
+def test_every_edition_is_described_once() -> None:
+    from briefing.editions import EDITIONS
+
+    assert set(EDITIONS) == set(Variant)
+    names = {v: BuildConfig(Path("brief")).output_path(v).name for v in Variant}
+    assert names == {Variant.PDF: "brief.pdf", Variant.PRINT: "brief-print.pdf", Variant.HANDOUT: "brief-handout.pdf",
+                     Variant.BOOKLET: "brief-booklet.pdf", Variant.HTML: "brief.html"}  # the contract's file names
