@@ -53,14 +53,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters["date_range"] = _date_range
     return env
-
-
-def _date_range(event: TimelineEvent) -> str:
-    if event.end is None:
-        return event.date.display()
-    return f"{event.date.display()} – {event.end.display()}"
 
 
 def render_html(
