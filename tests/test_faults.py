@@ -649,3 +649,24 @@ def test_up_to_date_sees_hidden_folders_and_ignores_outputs_inside_the_folder(
     assert main(argv) == 0
     assert "up to date" not in capsys.readouterr().err
     assert "Changed text" in (folder / "output" / "brief.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("key", "ours"),
+    [("bibliography", "references"), ("csl", "citation-style"), ("lang", "language"), ("papersize", "paper"),
+     ("abstract", "summary")],
+)
+def test_pandoc_and_quarto_keys_are_named_ours(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str], key: str, ours: str
+) -> None:
+    folder = content_tree({"briefing.yaml": f"""\
+        title: Test Briefing
+        date: "2025-06-01"
+        sections: [sections/one.md]
+        references: refs.yaml
+        {key}: x
+        """})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert lines == [f"{folder / 'briefing.yaml'}:5:1: error: unknown key '{key}' in briefing.yaml "
+                     f"(Pandoc and Quarto's '{key}' is '{ours}' here)"]
