@@ -81,3 +81,38 @@ def test_urls_never_break_after_a_hyphen(us_iran_build: BuildResult) -> None:
     references = text.split("\nReferences\n", 1)[1]
     assert "https://" in references
     assert not re.search(r"(?m)-$", references), "a line of the references ends with a hyphen"
+
+
+def _straight_marks(text: str) -> list[str]:
+    """Lines with a straight quote or apostrophe, URLs aside."""
+    return [line for line in text.splitlines() if re.search(r"['\"]", re.sub(r"https?://\S+", "", line))]
+
+
+def test_no_straight_quotes_reach_the_page(us_iran_build: BuildResult, starter_build: BuildResult) -> None:
+    for result in (us_iran_build, starter_build):
+        assert _straight_marks("\n".join(page_texts(_pdf(result)))) == []
+
+
+def test_text_from_yaml_gets_the_prose_punctuation(content_tree: ContentTree, tmp_path: Path) -> None:
+    folder = content_tree({
+        "briefing.yaml": """\
+            title: "Iran's 'red lines' -- and America's"
+            date: "2025-06-01"
+            organization: O'Neill Institute
+            sections: [sections/one.md]
+            references: refs.yaml
+            timeline: timeline.yaml
+            """,
+        "timeline.yaml": """\
+            categories: {talks: "Talks 'n' deals"}
+            events:
+              - {date: "2001-02-03", title: "The \\"Muscat\\" channel's start...", category: talks, sources: [ref1]}
+            """,
+        "sections/one.md": "# One\n\nText [@ref1].\n\n| A | B |\n|---|---|\n| 1 | 2 |\n\nTable: The 'options' table\n",
+    })
+    config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
+    text = "\n".join(page_texts(_pdf(build(config))))
+    assert _straight_marks(text) == []
+    for expected in ("Iran’s ‘red lines’ – and America’s", "O’NEILL INSTITUTE", "“Muscat” channel’s start…",
+                     "TALKS ‘N’ DEALS", "The ‘options’ table"):
+        assert expected in " ".join(text.split()), expected
