@@ -104,6 +104,11 @@ class Target:
     def label(self) -> str:
         return f"{CROSSREF_PREFIXES[self.kind]}\u00a0{self.number}"  # never split "Section | 2.1"
 
+    @property
+    def kind_name(self) -> str:
+        """The key of its word in the language's strings ('section', 'figure', 'table')."""
+        return CROSSREF_PREFIXES[self.kind].lower()
+
 
 @dataclass
 class Fragment:

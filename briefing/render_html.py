@@ -16,6 +16,7 @@ from .citations import BibliographyEntry, Citations
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
+from .i18n import load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
 
@@ -60,7 +61,17 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: str) -> Markup:
+    """Text as a CSS string literal inside the page's <style> (page furniture in a translated language).
+
+    Escaped for CSS, not HTML: quotes, backslashes and anything that could close the style element.
+    """
+    escaped = "".join(f"\\{ord(char):x} " if char in '\\"<>&\n' else char for char in text)
+    return Markup(f'"{escaped}"')
 
 
 def render_html(
@@ -82,6 +93,9 @@ def render_html(
     ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``).
     """
     env = make_environment(templates_dir)
+    language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    env.filters["long_date"] = language.long_date
+    env.filters["partial_date"] = language.partial_date
     spec = edition(variant)
     inline_assets = spec.inline_assets
     excerpt = spec.excerpt  # cross-references point to pages the handout does not have
@@ -99,7 +113,7 @@ def render_html(
         template = env.get_template(f"partials/{name}.html")
         return Markup(template.render(
             figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-            variant=variant.value, edition=spec, **context,
+            variant=variant.value, edition=spec, t=language, **context,
         ))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
@@ -137,6 +151,7 @@ def render_html(
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "press": _press_profiles(briefing) if spec.press else None,
         "bound": spec.bound,
+        "t": language,
         "edition": spec,
         "blank_pages": blank_pages,
         "handout": handout,

@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 from .bibliography import read_references
+from .config import DEFAULT_TEMPLATES_DIR
 from .csl_style import load_style
 from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
+from .i18n import resolve_language, supported_languages
 from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_text, read_yaml, resolve_inside
 from .model import (
     Author,
@@ -110,6 +112,13 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     language = _string(config, "language", report) or "en"
     if "language" in config and not LANGUAGE_PATTERN.match(language):
         report.error(config["language"].location, f"language '{language}' is not a BCP 47 tag such as 'en' or 'en-GB'")
+    elif "language" in config and resolve_language(language, DEFAULT_TEMPLATES_DIR) is None:
+        supported = ", ".join(supported_languages(DEFAULT_TEMPLATES_DIR))
+        report.error(
+            config["language"].location,
+            f"language '{language}' is not supported (supported: {supported}); a translator adds one as "
+            "templates/i18n/TAG.yaml, and left-to-right scripts only",
+        )
     subtitle = _string(config, "subtitle", report)
     for key, text, limit in (("title", title, MAX_TITLE_CHARS), ("subtitle", subtitle, MAX_SUBTITLE_CHARS)):
         if text is not None and len(text) > limit:
