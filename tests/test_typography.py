@@ -181,3 +181,12 @@ def test_an_unsupported_language_is_a_located_error(
     assert errors == [f"{folder / 'briefing.yaml'}:3:11: error: language 'he' is not supported (supported: de, en, "
                       "en-GB, es, fr, it, pt, ru); a translator adds one as templates/i18n/TAG.yaml, and left-to-right "
                       "scripts only"]
+
+
+def test_short_key_judgments_and_contents_share_a_page(starter_build: BuildResult, us_iran_build: BuildResult) -> None:
+    starter = page_texts(_pdf(starter_build))
+    assert "Key judgments" in starter[1]
+    assert "Contents" in starter[1]  # a short briefing: one page for both
+    long = page_texts(_pdf(us_iran_build))
+    assert "Contents" not in long[1]  # long judgments: the contents open the next page, whole
+    assert "Contents" in long[2]
