@@ -55,7 +55,6 @@ def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:
 
 def _die_with_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     library = ctypes.util.find_library("c")
     if library is None:
         return
@@ -107,4 +106,6 @@ def _default_signals_in_child() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
+# Registered once, on import: every fork of a build process (pool workers, and any other) starts with
+# SIGTERM at its default and nothing held, whatever the parent was doing at that moment.
 os.register_at_fork(after_in_child=_default_signals_in_child)
