@@ -193,7 +193,7 @@ class _Editions:
             with step(9, report, slug):
                 data = impose_booklet(digital.data)
             return Edition(data, booklet_sheet_sides(digital.pages or 0))
-        if variant is not Variant.HANDOUT:
+        if variant not in (Variant.HANDOUT, Variant.HTML):  # a web page links back to every citation, not one a page
             citations = self.paged_citations or citations
         html = self._html(variant, citations)
         if variant is Variant.HTML:
@@ -223,7 +223,7 @@ class _Editions:
         with step(6, self.report, self.config.slug):
             return render_html(
                 briefing, document, citations, self.figures, self.geometry, variant, self.config.templates_dir,
-                self.built, self.report,
+                self.built, self.report, self.config.cache_dir.resolve(),
             )
 
     def _layout(self, variant: Variant, html: str) -> RenderedDocument:

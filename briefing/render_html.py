@@ -17,6 +17,8 @@ from .config import PageGeometry, Variant
 from .errors import Diagnostics, SourceLocation
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
+from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
+from .web_fonts import web_fonts
 
 FONT_FILES = {
     ("Noto Serif", "normal", 400): "NotoSerif-Regular.ttf",
@@ -43,8 +45,14 @@ class ChronologyRow:
 
 
 def template_name(variant: Variant) -> str:
-    """The handout has a layout of its own; every other edition is the whole briefing."""
-    return "handout.html" if variant is Variant.HANDOUT else "briefing.html"
+    """The handout and the web edition have layouts of their own; every other edition is the whole briefing."""
+    return {Variant.HANDOUT: "handout.html", Variant.HTML: "web.html"}.get(variant, "briefing.html")
+
+
+def partial_names(name: str, variant: Variant) -> list[str]:
+    """The web edition's own version of a partial (``partials/web/``) wins where there is one."""
+    generic = f"partials/{name}.html"
+    return [f"partials/web/{name}.html", generic] if variant is Variant.HTML else [generic]
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -77,10 +85,15 @@ def render_html(
     templates_dir: Path,
     built: dt.datetime,
     report: Diagnostics,
+    cache_dir: Path | None = None,
 ) -> str:
-    """Render the whole briefing; template errors become located diagnostics."""
+    """Render the whole briefing; template errors become located diagnostics.
+
+    ``cache_dir`` keeps the web edition's font subsets from one build to the next.
+    """
     env = make_environment(templates_dir)
     inline_assets = variant is Variant.HTML
+    web = WebNotes() if variant is Variant.HTML else None
     excerpt = variant is Variant.HANDOUT  # cross-references point to pages the handout does not have
 
     def asset_url(path: Path | str) -> str:
@@ -89,15 +102,21 @@ def render_html(
         return _data_uri(resolved) if inline_assets else resolved.as_uri()
 
     def partial(name: str, **context: Any) -> Markup:
-        template = env.get_template(f"partials/{name}.html")
+        if web is not None:
+            context = web.partial_context(name, context)
+        template = env.select_template(partial_names(name, variant))
         return Markup(template.render(figures=figures, asset_url=asset_url, excerpt=excerpt, **context))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
 
     def markdown(fragment: Fragment | None) -> Markup:
         # The one place rendered Markdown is marked safe: the renderer escapes all content text.
-        return Markup(render_fragment(fragment, render_context)) if fragment else Markup("")
+        html = Markup(render_fragment(fragment, render_context)) if fragment else Markup("")
+        return web_fragment(html) if web is not None else html
 
+    # In reading order: the web edition numbers its notes as they are rendered.
+    summary = markdown(document.summary)
+    sections = [markdown(fragment) for fragment in document.sections]  # also collects figure captions
     events = briefing.timeline.events
     rows = [
         ChronologyRow(
@@ -108,11 +127,10 @@ def render_html(
         for i, event in enumerate(events)
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
-    sections = [markdown(fragment) for fragment in document.sections]  # also collects figure captions
     context = {
         "briefing": briefing,
         "meta": briefing.metadata,
-        "summary": markdown(document.summary),
+        "summary": summary,
         "sections": sections,
         "headings": document.headings,
         "chronology": rows,
@@ -128,8 +146,22 @@ def render_html(
         "press": _press_profiles() if variant is Variant.PRINT else None,
         "handout": _handout(document, citations, render_context.captions) if variant is Variant.HANDOUT else None,
     }
+    if web is not None:
+        places = citation_places(document)
+        context |= {
+            "notes": web.notes,
+            "backlinks": {e.key: backlinks(e.cited_in, places) for e in citations.bibliography},
+            "contents": contents_tree(document.headings),
+            "web_fonts": [],
+        }
     try:
-        return env.get_template(template_name(variant)).render(**context)
+        template = env.get_template(template_name(variant))
+        if web is None:
+            return template.render(**context)
+        # Rendered once to learn the page's characters, then again with the fonts subset to them.
+        page = template.render(**context)
+        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
+        return template.render(**context)
     except jinja2.TemplateSyntaxError as error:
         report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
     except jinja2.TemplateError as error:
