@@ -104,7 +104,7 @@ def _make_parser() -> argparse.ArgumentParser:
     watch_parser.add_argument("--variant", action="append", choices=[v.value for v in Variant] + ["all"], metavar="NAME",
                               help="editions to rebuild (default: pdf, the one an author looks at)")
     watch_parser.add_argument("--paper", choices=[p.value for p in Paper])
-    watch_parser.add_argument("--interval", type=float, default=0.3, help=argparse.SUPPRESS)
+    watch_parser.add_argument("--interval", type=float, default=0.05, help=argparse.SUPPRESS)  # quiet time ending a save
     watch_parser.add_argument("--max-builds", type=int, default=None, help=argparse.SUPPRESS)
     watch_parser.set_defaults(run=_run_watch)
 
@@ -263,7 +263,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_watch(args: argparse.Namespace) -> int:
-    """One warm process: poll for saved changes, rebuild, print the time and the problems; never die."""
+    """One warm process: wait for a save, rebuild, print the time and the problems; never die."""
     from .watch import watch
 
     (folder,) = _briefing_folders([args.path])
@@ -274,7 +274,7 @@ def _run_watch(args: argparse.Namespace) -> int:
         paper=Paper(args.paper) if args.paper else None,
         strict=args.strict,
     )
-    return watch(config, interval=args.interval, max_builds=args.max_builds)
+    return watch(config, quiet_time=args.interval, max_builds=args.max_builds)
 
 
 def _run_new(args: argparse.Namespace) -> int:
