@@ -108,9 +108,9 @@ def citation_places(document: ParsedDocument) -> dict[int, str]:
     for cluster in document.event_citations:
         if cluster is not None:
             places[cluster.index] = CHRONOLOGY
-    for fragment in document.event_summaries:
-        if fragment is not None:
-            _walk(fragment.tokens, fragment.env, CHRONOLOGY, places, numbered=False)
+    for summary in document.event_summaries:
+        if summary is not None:
+            _walk(summary.tokens, summary.env, CHRONOLOGY, places, numbered=False)
     return places
 
 

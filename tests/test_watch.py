@@ -108,7 +108,8 @@ def test_watch_with_the_output_inside_the_folder_rebuilds_once_per_save(
     html = folder / "output" / "brief.html"
     deadline = time.monotonic() + 120
     while not html.exists():
-        assert time.monotonic() < deadline and watcher.is_alive(), "no first build"
+        assert time.monotonic() < deadline, "no first build"
+        assert watcher.is_alive(), "the watch ended"
         time.sleep(0.05)
     time.sleep(SETTLE)  # had the first build's own writes counted as a save, the second build would run now
     (folder / "sections" / "one.md").write_text("# One\n\nThe second build [@ref1].\n")

@@ -7,6 +7,7 @@ marking, notes and citations that lead somewhere and back, the line length, figu
 
 from __future__ import annotations
 
+import itertools
 import os
 import textwrap
 from collections.abc import Iterator
@@ -100,12 +101,14 @@ def test_the_marking_is_a_banner_at_the_top_and_the_bottom(browser: Browser, us_
     page = _open(browser, us_iran_html, width)
     top, bottom = page.locator(".marking-top"), page.locator(".marking-bottom")
     assert top.inner_text().upper() == CLASSIFICATION
-    assert top.is_visible() and _in_view(page, ".marking-top")
+    assert top.is_visible()
+    assert _in_view(page, ".marking-top")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
     assert _in_view(page, ".marking-top")  # it stays as the reader scrolls
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     assert bottom.inner_text().upper() == CLASSIFICATION
-    assert bottom.is_visible() and _in_view(page, ".marking-bottom")
+    assert bottom.is_visible()
+    assert _in_view(page, ".marking-bottom")
     page.close()
 
 
@@ -168,7 +171,8 @@ def test_sidenotes_beside_the_text_on_a_wide_screen_only(browser: Browser, us_ir
         }"""
     )
     left, right, text_right, viewport = note
-    assert left >= text_right and right <= viewport
+    assert left >= text_right
+    assert right <= viewport
     wide.close()
     narrow = _open(browser, us_iran_html, 390)
     assert not narrow.locator("#fnref-1 + .sidenote").is_visible()
@@ -190,8 +194,9 @@ def test_landmarks_headings_language_and_alt_text(browser: Browser, us_iran_html
     page = _open(browser, us_iran_html, 1280)
     assert page.evaluate("document.documentElement.lang") == "en"
     levels = page.evaluate("() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map((h) => +h.tagName[1])")
-    assert levels[0] == 1 and levels.count(1) == 1
-    assert all(after <= before + 1 for before, after in zip(levels, levels[1:], strict=False))
+    assert levels[0] == 1
+    assert levels.count(1) == 1
+    assert all(after <= before + 1 for before, after in itertools.pairwise(levels))
     for role in ("banner", "navigation", "main", "contentinfo"):
         assert page.get_by_role(role).count() >= 1, role
     assert page.evaluate("[...document.images].every((img) => img.alt.trim().length > 0)")
@@ -240,7 +245,8 @@ def test_a_wide_table_scrolls_in_its_own_box_on_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     box = page.evaluate("""() => { const box = document.querySelector('#sec-one ~ .table-scroll');
         return [box.scrollWidth, box.clientWidth, getComputedStyle(box).overflowX]; }""")
-    assert box[0] > box[1] and box[2] == "auto"
+    assert box[0] > box[1]
+    assert box[2] == "auto"
     page.close()
 
 
