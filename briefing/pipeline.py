@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import manifest
-from .citations import Citations, resolve_citations
+from .citation_memo import resolve_citations_memo
+from .citations import Citations
 from .config import MAX_FIGURE_SHARE_OF_PAGE, PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant, resolve_epoch
 from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
@@ -82,7 +83,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         check_images(files, document.images, report)
         report_uncovered(files.texts, config.templates_dir / "fonts", report)
     with step(4, report, slug):
-        citations = resolve_citations(document, briefing, report)
+        citations = resolve_citations_memo(document, briefing, report)
     return Prepared(briefing, document, citations, files.texts)
 
 

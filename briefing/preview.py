@@ -192,6 +192,7 @@ class PdfBuilds:
     def __init__(self, config: BuildConfig, site: PreviewSite) -> None:
         self.config, self.site = config, site
         self._process: subprocess.Popen[str] | None = None
+        self._stopping: list[subprocess.Popen[str]] = []
         self._lock = threading.Lock()
 
     def command(self) -> list[str]:
@@ -216,11 +217,21 @@ class PdfBuilds:
         self.site.publish_pdf(EditionStatus("busy", "building…"))
         threading.Thread(target=self._wait, args=(process, time.perf_counter()), daemon=True).start()
 
-    def stop(self) -> None:
+    def interrupt(self) -> None:
+        """Ask the running build to stop, without waiting: a save's web edition must not wait for it."""
         with self._lock:
             process, self._process = self._process, None
+            if process is not None:
+                self._stopping.append(process)
         if process is not None and process.poll() is None:
             process.terminate()  # the build removes its temporary files and exits 143
+
+    def stop(self) -> None:
+        """Stop the running build and wait until every stopped one is gone (so two never write at once)."""
+        self.interrupt()
+        with self._lock:
+            stopping, self._stopping = self._stopping, []
+        for process in stopping:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -308,7 +319,7 @@ class Preview:
         from .pipeline import render_web_edition
 
         if self.pdfs:
-            self.pdfs.stop()  # its cores are the web edition's first
+            self.pdfs.interrupt()  # its cores are the web edition's first
         started = time.perf_counter()
         report = Diagnostics(strict=self.config.strict)
         problems: list[Diagnostic] | None = None
