@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 BENCH_INSTALLED := $(VENV)/.installed-bench
 
-.PHONY: all build test test-fast lint bench checksums system-deps clean
+.PHONY: all build test test-fast lint bench checksums system-deps test-deps clean
 
 all: build
 
@@ -28,10 +28,13 @@ $(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
 system-deps:
 	@sh scripts/system-deps.sh
 
+test-deps:
+	@sh scripts/system-deps.sh test
+
 build: $(INSTALLED) system-deps
 	$(BIN)/briefing build
 
-test: $(TEST_INSTALLED) system-deps
+test: $(TEST_INSTALLED) test-deps
 	$(BIN)/ruff check briefing tests scripts build.py
 	$(BIN)/python -m pytest -n 2 -q
 
