@@ -66,8 +66,22 @@ def sidenote_copy(html: Markup) -> Markup:
 
 
 def demote_headings(html: Markup) -> Markup:
-    """A section's ``#`` is the page's second level: the briefing title is its one ``h1``."""
-    return Markup(_HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 6)}", str(html)))
+    """A section's ``#`` is the page's second level: the briefing title is its one ``h1``.
+
+    A heading is never more than one level below the one before it (``#`` then ``###`` gives
+    ``h2`` then ``h3``), so that the outline a screen reader lists has no gaps.
+    """
+    previous, current = 1, 1
+
+    def level(match: re.Match[str]) -> str:
+        nonlocal previous, current
+        if match[1]:  # a closing tag closes the heading just opened
+            return f"</h{current}"
+        current = min(int(match[2]) + 1, previous + 1, 6)
+        previous = current
+        return f"<h{current}"
+
+    return Markup(_HEADING_TAG.sub(level, str(html)))
 
 
 def scrolling_tables(html: Markup) -> Markup:
