@@ -30,10 +30,11 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
 from .model import Briefing, ImageFigure, MarkdownSource, TimelineFigureSpec
-from .validate import ID_PATTERN, parse_partial_date
+from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
-ALLOWED_ATTRIBUTES = ("id", "class")
-"""``{#id .class}`` only: ``style`` or ``rel=attachment`` would let content restyle or embed files."""
+ALLOWED_ATTRIBUTES = ("id", "class", "lang")
+"""``{#id .class lang=fa}`` only: ``style`` or ``rel=attachment`` would let content restyle or embed files.
+``lang`` marks a run in another language (``[علی خامنه‌ای]{lang=fa}``): fonts, hyphenation, screen readers."""
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
@@ -275,7 +276,7 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
 def _make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "maxNesting": MARKDOWN_IT_NESTING})
     md.enable(["table", "replacements", "smartquotes"])
-    md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES)
+    md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES, spans=True)
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
     md.core.ruler.after("heading_attributes", "table_captions", _table_captions)
@@ -406,9 +407,13 @@ def _refused_attributes(state: StateCore) -> None:
     parser: _Parser = state.env["parser"]
     for block in state.tokens:
         for token in [block, *(block.children or [])]:
+            location = parser.location(state.env["source"], block.map[0] if block.map else None, 1)
             for name in token.meta.get("insecure_attrs", {}) if token.meta else {}:
-                location = parser.location(state.env["source"], block.map[0] if block.map else None, 1)
-                parser.report.error(location, f"attribute '{name}' is not allowed (only #id and .class)")
+                parser.report.error(location, f"attribute '{name}' is not allowed (only #id, .class and lang)")
+            language = token.attrs.get("lang") if token.attrs else None
+            if language is not None and not LANGUAGE_PATTERN.match(str(language)):
+                parser.report.error(location, f"lang='{language}' is not a BCP 47 tag such as 'fa' or 'ar-EG'")
+                del token.attrs["lang"]
 
 
 def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

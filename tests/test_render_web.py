@@ -176,3 +176,20 @@ def test_backlinks_group_citations_by_place() -> None:
     assert [(g.place, g.citations) for g in groups] == [
         ("Key judgments", (0,)), ("§\u00a01.1", (1, 2)), ("Chronology", (3,)), ("§\u00a01.1", (4,)),
     ]
+
+
+def test_a_run_in_another_language_carries_its_lang(content_tree: ContentTree, tmp_path: Path) -> None:
+    folder = content_tree({"sections/one.md": "# One\n\nKhamenei ([علی خامنه‌ای]{lang=fa}) [@ref1].\n"})
+    assert '(<span lang="fa">علی خامنه‌ای</span>)' in _web(folder, tmp_path)
+
+
+def test_a_lang_that_is_no_language_tag_is_located(content_tree: ContentTree, tmp_path: Path) -> None:
+    from briefing.errors import ContentError, Diagnostics
+
+    folder = content_tree({"sections/one.md": "# One\n\nA [run]{lang=\"not a tag\"} [@ref1].\n"})
+    report = Diagnostics()
+    with pytest.raises(ContentError):
+        build(BuildConfig(folder, tmp_path / "out", (Variant.HTML,), cache_dir=tmp_path / "cache", epoch=0), report)
+    assert [str(d) for d in report] == [
+        f"{folder / 'sections/one.md'}:3:1: error: lang='not a tag' is not a BCP 47 tag such as 'fa' or 'ar-EG'"
+    ]

@@ -200,6 +200,7 @@ def test_landmarks_headings_language_and_alt_text(browser: Browser, us_iran_html
     for role in ("banner", "navigation", "main", "contentinfo"):
         assert page.get_by_role(role).count() >= 1, role
     assert page.evaluate("[...document.images].every((img) => img.alt.trim().length > 0)")
+    assert page.locator('main span[lang="fa"]').inner_text() == "علی خامنه‌ای"  # marked in the content
     page.keyboard.press("Tab")
     skip = page.evaluate("[document.activeElement.textContent, document.activeElement.getAttribute('href')]")
     assert skip == ["Skip to the text", "#main"]
@@ -258,3 +259,22 @@ def _contrast(foreground: str, background: str) -> float:
 
     lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_print_stylesheet_prints_the_text_not_the_navigation(browser: Browser, us_iran_html: Path, shots: Path) -> None:
+    page = _open(browser, us_iran_html, 800)
+    page.emulate_media(media="print")
+    page.screenshot(path=str(shots / "us-iran-print.png"))
+    assert not page.locator("nav.toc").is_visible()
+    assert not page.locator(".sidenote").first.is_visible()
+    assert page.locator("#notes").is_visible()
+    assert page.locator(".marking-top").evaluate("(e) => getComputedStyle(e).position") == "static"
+    page.close()
+
+
+@pytest.mark.parametrize("width", [768, 1024, 1440])
+def test_in_between_widths_never_scroll_sideways(browser: Browser, us_iran_html: Path, shots: Path, width: int) -> None:
+    page = _open(browser, us_iran_html, width)
+    page.screenshot(path=str(shots / f"us-iran-{width}-light.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.close()
