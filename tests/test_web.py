@@ -146,7 +146,7 @@ def test_citations_link_to_the_bibliography_and_back(browser: Browser, us_iran_h
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_figures_are_never_larger_than_in_print(browser: Browser, us_iran_html: Path, width: int) -> None:
+def test_figures_are_never_larger_than_in_print(browser: Browser, us_iran_html: Path, shots: Path, width: int) -> None:
     page = _open(browser, us_iran_html, width)
     sizes = page.evaluate(
         """() => [...document.querySelectorAll('figure img')].map((img) => [img.clientWidth, img.naturalWidth])"""
@@ -156,6 +156,13 @@ def test_figures_are_never_larger_than_in_print(browser: Browser, us_iran_html: 
         assert 0 < shown <= natural + 0.5
     # The timeline's labels: at print size, so no larger than the body text around them.
     assert max(natural for _, natural in sizes) <= 160 / 25.4 * 96 + 1  # A4 text width, in CSS pixels
+    # ... and not much smaller on a phone either: the figure scrolls sideways in its own box instead.
+    timelines = page.evaluate("""() => [...document.querySelectorAll('.timeline-figure img')].map(
+        (img) => [img.clientWidth, img.naturalWidth])""")
+    assert all(shown >= 0.9 * natural for shown, natural in timelines)
+    if width < 600:
+        page.locator(".timeline-figure").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"us-iran-{width}-figure.png"))
     page.close()
 
 
