@@ -263,6 +263,8 @@ class Preview:
         self.server = _Server((HOST, port), _Handler)
         self.server.site = self.site
         self.pdfs = PdfBuilds(self.config, self.site) if pdfs else None
+        if not pdfs:
+            self.site.pdf = EditionStatus("off", "not built (--no-pdf)")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.builds = 0
@@ -336,7 +338,8 @@ class Preview:
             LOGGER.info("%s", diagnostic)
         if problems is not None:
             self.site.publish_problems(problems, EditionStatus("failed", f"{len(problems)} problem(s) found"))
-            self.site.publish_pdf(EditionStatus("off", "waiting for the content to build"))
+            if self.pdfs:
+                self.site.publish_pdf(EditionStatus("off", "waiting for the content to build"))
             LOGGER.info("preview: problems found in %.2f s; waiting for the next save", seconds)
         else:
             self.site.publish_page(page, EditionStatus("ok", f"updated {time.strftime('%H:%M:%S')} in {seconds:.2f} s"))

@@ -41,8 +41,8 @@ class Browser:
 
 
 @contextmanager
-def chromium(profile: Path) -> Iterator[Browser]:
-    """A fresh Chromium profile in ``profile``; requests recorded, only local ones allowed."""
+def chromium(profile: Path, allow: tuple[str, ...] = ()) -> Iterator[Browser]:
+    """A fresh Chromium profile in ``profile``; requests recorded, only local ones (and ``allow``) let through."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_or_skip()
@@ -51,14 +51,14 @@ def chromium(profile: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=str(executable), args=list(CHROMIUM_ARGS), headless=True,
-            offline=True, service_workers="block",
+            offline=not allow, service_workers="block",  # offline blocks loopback too
         )
         browser = Browser(context)
 
         def route(route: object) -> None:
             url = route.request.url  # type: ignore[attr-defined]
             browser.requests.append(url)
-            if url.startswith(("file:", "data:")):
+            if url.startswith(("file:", "data:", *allow)):
                 route.continue_()  # type: ignore[attr-defined]
             else:
                 route.abort()  # type: ignore[attr-defined]

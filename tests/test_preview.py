@@ -132,3 +132,33 @@ def test_the_command_prints_its_address_and_stops_on_ctrl_c(content_tree: Conten
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+def test_a_browser_reloads_itself_after_each_save(content_tree: ContentTree, tmp_path: Path) -> None:
+    """In Chromium: the injected event stream reloads the page; problems replace it, the fix brings it back."""
+    from .browser import chromium
+
+    folder = content_tree()
+    preview = Preview(BuildConfig(folder, tmp_path / "out", cache_dir=tmp_path / "cache", epoch=0), pdfs=False)
+    preview.start()
+    shots = Path(os.environ.get("BRIEFING_SCREENSHOTS") or tmp_path)
+    try:
+        _until(lambda: preview.builds > 0, "the first page")
+        with chromium(tmp_path / "profile", allow=(preview.url,)) as browser:
+            page = browser.context.new_page()  # type: ignore[attr-defined]
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.goto(preview.url)
+            assert "Text citing" in page.inner_text("main")
+            section = folder / "sections" / "one.md"
+            section.write_text("# One {#sec-one}\n\nSaved again [@ref1].\n", encoding="utf-8")
+            page.wait_for_function("document.body.innerText.includes('Saved again')", timeout=TIMEOUT * 1000)
+            section.write_text("# One {#sec-one}\n\nBroken [@nobody].\n", encoding="utf-8")
+            page.wait_for_function("document.body.innerText.includes('does not build')", timeout=TIMEOUT * 1000)
+            assert f"{section}:3:9: error: unknown citation key 'nobody'" in page.inner_text("main")
+            page.screenshot(path=str(shots / "preview-problems.png"))
+            section.write_text("# One {#sec-one}\n\nMended [@ref1].\n", encoding="utf-8")
+            page.wait_for_function("document.body.innerText.includes('Mended')", timeout=TIMEOUT * 1000)
+            page.screenshot(path=str(shots / "preview-mended.png"))
+            assert {url.split("?")[0] for url in browser.requests} == {preview.url, preview.url + "events"}
+    finally:
+        preview.stop()
