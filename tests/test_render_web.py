@@ -193,3 +193,29 @@ def test_a_lang_that_is_no_language_tag_is_located(content_tree: ContentTree, tm
     assert [str(d) for d in report] == [
         f"{folder / 'sections/one.md'}:3:1: error: lang='not a tag' is not a BCP 47 tag such as 'fa' or 'ar-EG'"
     ]
+
+
+def test_a_note_style_puts_its_citations_in_the_numbered_notes(content_tree: ContentTree, tmp_path: Path) -> None:
+    files = {
+        "briefing.yaml": """\
+            title: Test Briefing
+            date: "2025-06-01"
+            citation-style: chicago-note-bibliography
+            sections: [sections/one.md]
+            references: refs.yaml
+            timeline: timeline.yaml
+            """,
+        "sections/one.md": "# One\n\nA claim [@ref1, p. 4]. A footnote.[^a]\n\n[^a]: Its text.\n",
+    }
+    html = _web(content_tree(files), tmp_path)
+    notes = re.findall(r'<li id="fn-(\d+)">.*?<span class="note-body">(.*?)</span></li>', html, re.S)
+    texts = [re.sub(r"<[^>]+>", "", body) for _, body in notes]
+    assert [n for n, _ in notes] == ["1", "2", "3"]  # the citation, the footnote, the chronology's source
+    assert texts[0].startswith("Jane Doe, ")
+    assert "4" in texts[0]
+    assert texts[1] == "Its text."
+    page = _read(html)
+    assert len(page.ids) == len(set(page.ids))
+    assert set(page.links) <= set(page.ids)
+    assert 'id="cite-0"' in html
+    assert 'href="#cite-0"' in html
