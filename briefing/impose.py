@@ -1,4 +1,9 @@
-"""A digital edition PDF -> a booklet: pages 2-up on landscape sheets in saddle-stitch order."""
+"""A booklet laid out at its folded size -> sheets: pages 2-up, in saddle-stitch order, for paper.
+
+The pages are A5 (or half-Letter) already, so they sit on the sheet at their own size: nothing
+is scaled. Links go (a folded sheet has nothing to click), streams are compressed, and the title
+and language stay in the file.
+"""
 
 from __future__ import annotations
 
@@ -31,25 +36,28 @@ def booklet_sheet_sides(page_count: int) -> int:
 
 
 def impose_booklet(pdf_bytes: bytes) -> bytes:
-    """Place pages 2-up, scaled to fit half a sheet of the same paper turned landscape."""
+    """Place the folded-size pages 2-up on sheets twice as wide, in saddle-stitch order."""
     from pypdf import PdfReader, PdfWriter, Transformation
+    from pypdf.generic import NameObject
 
     reader = PdfReader(io.BytesIO(pdf_bytes))
     first = reader.pages[0]
     page_width, page_height = float(first.mediabox.width), float(first.mediabox.height)
-    sheet_width, sheet_height = page_height, page_width  # the same paper, landscape
-    scale = min((sheet_width / 2) / page_width, sheet_height / page_height)
-    offset_y = (sheet_height - page_height * scale) / 2
     writer = PdfWriter()
+    for page in reader.pages:
+        if "/Annots" in page:
+            del page[NameObject("/Annots")]  # internal links would point at pages that moved
     for left, right in saddle_stitch_order(len(reader.pages)):
-        sheet = writer.add_blank_page(width=sheet_width, height=sheet_height)
+        sheet = writer.add_blank_page(width=2 * page_width, height=page_height)
         for slot, index in enumerate((left, right)):
-            if index is None:
-                continue
-            offset_x = slot * sheet_width / 2 + (sheet_width / 2 - page_width * scale) / 2
-            transform = Transformation().scale(scale, scale).translate(offset_x, offset_y)
-            sheet.merge_transformed_page(reader.pages[index], transform)
+            if index is not None:
+                sheet.merge_transformed_page(reader.pages[index], Transformation().translate(slot * page_width, 0))
+        sheet.compress_content_streams()
     writer.add_metadata({key: value for key, value in (reader.metadata or {}).items() if isinstance(value, str)})
+    language = reader.root_object.get("/Lang")
+    if language is not None:
+        writer._root_object[NameObject("/Lang")] = language
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -38,6 +38,11 @@ class LocatedDict(dict[str, Any]):
     location: SourceLocation
 
 
+def key_location(key: str, mapping: LocatedDict) -> SourceLocation:
+    """Where a key of a YAML mapping is written (keys are LocatedStr; typed str so names index the dict)."""
+    return key.location if isinstance(key, LocatedStr) else mapping.location
+
+
 class LocatedList(list[Any]):
     location: SourceLocation
 
@@ -192,10 +197,10 @@ class _StrictLoader(yaml.SafeLoader):
     """Compose nodes only; anchors and aliases are refused (no alias bombs, no surprises)."""
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _AliasRefusedError(event.start_mark)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def _mark_location(path: Path, mark: yaml.Mark | None) -> SourceLocation:
@@ -231,8 +236,8 @@ def _convert(node: Node, path: Path, report: Diagnostics) -> Any:
             report.error(_mark_location(path, key_node.start_mark), "a key must be a plain word")
             continue
         if key in mapping:
-            first = next(k for k in mapping if k == key)
-            report.error(key.location, f"duplicate key '{key}' (first given at line {first.location.line})")
+            first = key_location(next(k for k in mapping if k == key), mapping)
+            report.error(key.location, f"duplicate key '{key}' (first given at line {first.line})")
             continue
         mapping[key] = _convert(value_node, path, report)
     return mapping

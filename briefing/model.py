@@ -161,11 +161,45 @@ class Timeline:
 
 @dataclass(frozen=True)
 class Reference:
-    """One bibliography entry as a CSL-JSON item, with where it was defined."""
+    """One bibliography entry's key, with where it was defined."""
 
     key: str
     csl: dict[str, Any]
+    """The item as written in CSL-JSON or CSL-YAML (checked); empty for BibTeX, which only pandoc reads."""
     location: SourceLocation
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """``print:`` in briefing.yaml: what the print shop asked for."""
+
+    stitched: bool = False
+    """Saddle-stitched: the print edition's page count is a multiple of four, not only even."""
+    profile: Path | None = None
+    """The shop's CMYK output profile (.icc), inside the briefing folder; None: the default SWOP profile."""
+    condition: str | None = None
+    """The output condition the profile stands for, e.g. 'FOGRA39' (the registry name the RIP expects)."""
+
+
+@dataclass(frozen=True)
+class ReferenceFile:
+    """A bibliography file as read from the briefing folder; pandoc formats from this text."""
+
+    path: Path
+    format: str
+    """Pandoc's name for it: ``biblatex``, ``bibtex``, ``csljson`` or ``yaml``."""
+    text: str
+
+
+@dataclass(frozen=True)
+class CitationStyle:
+    """The CSL style the citations are formatted with, as pandoc will read it."""
+
+    name: str
+    """As written in ``citation-style`` (or the default)."""
+    path: Path
+    """A bundled style, or a ``.csl`` file of the briefing (for a dependent style: its bundled parent)."""
+    text: str
 
 
 @dataclass(frozen=True)
@@ -179,9 +213,14 @@ class Briefing:
     sections: tuple[Section, ...]
     timeline: Timeline = field(default_factory=Timeline)
     references: tuple[Reference, ...] = ()
-    references_path: Path | None = None
+    reference_files: tuple[ReferenceFile, ...] = ()
+    style: CitationStyle | None = None
+    """None only when the build stops at validation (an unknown or broken style)."""
     input_files: tuple[Path, ...] = ()
     """Every file the build read from the briefing folder (for the manifest and the cache)."""
+    print_settings: PrintSettings = field(default_factory=PrintSettings)
+    bottom_line: MarkdownSource | None = None
+    """One sentence that opens the key judgments and the handout."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +232,18 @@ class TimelineFigureSpec:
     date_from: PartialDate | None = None
     date_to: PartialDate | None = None
     tags: tuple[str, ...] = ()
+    labels: str = "auto"
+    """How events are named: 'auto', 'direct', 'inset' or 'callouts' (the ``labels=`` attribute)."""
+    inset: tuple[PartialDate, PartialDate] | None = None
+    """A zoom interval the author chose (``inset="2025-02/2025-06"``)."""
+    allow_inset: bool = True
+    """False for ``inset="none"``: never zoom, number what does not fit."""
+    rows: int = 2
+    """Label rows above the axis, and again below it (``rows=``)."""
+    width_mm: float | None = None
+    """``width=``: the figure's width, at most the text block's."""
+    height_mm: float | None = None
+    """``height=``: the tallest the figure may be; taller ones are drawn in parts."""
 
     def selects(self, event: TimelineEvent) -> bool:
         """Events overlapping [from, to] with any of the tags (all events when no tags)."""
@@ -219,10 +270,24 @@ class FigureStyle:
 
     width_mm: float
     font_dir: Path
-    font_size_pt: float = 8.0
+    font_size_pt: float = 7.0
     sans_family: str = "Noto Sans"
     max_height_mm: float = 150.0
     """Taller figures are split into parts: text never shrinks below its size to fit a page."""
+
+
+@dataclass(frozen=True)
+class FigureText:
+    """A text of a drawn figure, set as HTML over the image in the PDF editions."""
+
+    text: str
+    role: str
+    """'label', 'number', 'tick', 'band', 'legend', 'key-number', 'key-label' or 'key-date'."""
+    x_mm: float
+    """The left edge ('start') or the right edge ('end'), from the figure's left."""
+    baseline_mm: float
+    anchor: str
+    bold: bool
 
 
 @dataclass(frozen=True)
@@ -231,10 +296,17 @@ class DrawnFigure:
 
     id: str
     svg_path: Path
+    """Shapes only, sRGB: the digital PDF editions, whose text is ``texts`` set over it."""
     alt_text: str
     width_mm: float
     height_mm: float
     event_count: int
+    print_svg_path: Path | None = None
+    """Shapes only, in CMYK builds with black-ink greys: the print edition."""
+    html_svg_path: Path | None = None
+    """Shapes and text in one SVG: the HTML edition."""
+    texts: tuple[FigureText, ...] = ()
+    font_size_pt: float = 7.0
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import manifest
-from .citation_memo import resolve_citations_memo
-from .citations import Citations
-from .config import MAX_FIGURE_SHARE_OF_PAGE, PAGE_GEOMETRY, BuildConfig, PageGeometry, Variant, resolve_epoch
+from .citations import Citations, resolve_citations
+from .config import (
+    MAX_FIGURE_SHARE_OF_PAGE,
+    PAGE_GEOMETRY,
+    BuildConfig,
+    PageGeometry,
+    Variant,
+    page_geometry,
+    resolve_epoch,
+)
+from .editions import edition, page_multiple_for
 from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
 from .fonts import report_uncovered
@@ -22,12 +30,12 @@ from .impose import booklet_sheet_sides, impose_booklet
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
-from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output
+from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
 from .processes import run_all, worker_pool
-from .render_html import render_html, template_name
+from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, render_html
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import validate_briefing
-from .verify import VerifyContext, one_backlink_per_page, verify_document
+from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, one_backlink_per_page, verify_document
 from .write import write_set
 
 STAGES = (
@@ -53,9 +61,6 @@ class Prepared:
     citations: Citations
     texts: dict[Path, str] = field(default_factory=dict)
     """The content's text files as read, to point at a character when the layout finds a problem."""
-
-    def __iter__(self) -> Iterator[object]:
-        return iter((self.briefing, self.document, self.citations))
 
 
 @contextmanager
@@ -83,7 +88,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         check_images(files, document.images, report)
         report_uncovered(files.texts, config.templates_dir / "fonts", report)
     with step(4, report, slug):
-        citations = resolve_citations_memo(document, briefing, report)
+        citations = resolve_citations(document, briefing, report, config.cache_dir.resolve() if config.use_cache else None)
     return Prepared(briefing, document, citations, files.texts)
 
 
@@ -126,33 +131,25 @@ def render_final_html(config: BuildConfig, variant: Variant = Variant.PDF) -> st
 def _prepare(config: BuildConfig, report: Diagnostics) -> _Editions:
     """Stages 1-5, once for every edition: the content checked and parsed, the figures drawn."""
     prepared = check(config, report)
-    briefing, document = prepared.briefing, prepared.document
     epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir, config.generated_dirs())
-    geometry = PAGE_GEOMETRY[config.paper or briefing.metadata.paper]
-    with step(5, report, config.slug):
-        style = FigureStyle(
-            width_mm=geometry.text_width_mm,
-            font_dir=config.templates_dir / "fonts",
-            max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
-        )
-        figures = draw_figures(document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), report)
-    return _Editions(config, prepared, figures, geometry, epoch, report)
+    editions = _Editions(config, prepared, config.paper or prepared.briefing.metadata.paper, epoch, report)
+    editions.figures_for(PAGE_GEOMETRY[editions.paper])  # the digital edition's: most editions share them
+    return editions
 
 
 @dataclass(frozen=True)
-class Edition:
+class RenderedEdition:
+    """An edition's bytes, and its page count for the summary and the manifest."""
+
     data: bytes
     pages: int | None = None
 
 
 class _Editions:
-    """Renders each variant once from the one parse of the content; the booklet reuses the PDF."""
+    """Renders each variant once from the one parse of the content."""
 
-    def __init__(
-        self, config: BuildConfig, prepared: Prepared, figures: dict[str, tuple[DrawnFigure, ...]], geometry: PageGeometry,
-        epoch: int, report: Diagnostics,
-    ) -> None:
-        self.config, self.prepared, self.figures, self.geometry, self.report = config, prepared, figures, geometry, report
+    def __init__(self, config: BuildConfig, prepared: Prepared, paper: Paper, epoch: int, report: Diagnostics) -> None:
+        self.config, self.prepared, self.paper, self.report = config, prepared, paper, report
         self.epoch = epoch
         self.built = dt.datetime.fromtimestamp(epoch, dt.UTC)
         self.html: dict[Variant, str] = {}
@@ -160,11 +157,25 @@ class _Editions:
         self.inputs_digest = manifest.inputs_digest(prepared.briefing, config.templates_dir, epoch)
         folder = prepared.briefing.folder
         self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
-        self.done: dict[Variant, Edition] = {}
-        self.paged_citations: Citations | None = None
-        """Citations whose bibliography back-links name each page once, after the first layout."""
+        self.done: dict[Variant, RenderedEdition] = {}
+        self.figures: dict[PageGeometry, dict[str, tuple[DrawnFigure, ...]]] = {}
+        """Timeline figures as drawn for each page size (the booklet's text is narrower)."""
 
-    def render(self, variant: Variant) -> Edition:
+    def figures_for(self, geometry: PageGeometry) -> dict[str, tuple[DrawnFigure, ...]]:
+        if geometry not in self.figures:
+            config, briefing, document = self.config, self.prepared.briefing, self.prepared.document
+            with step(5, self.report, config.slug):
+                style = FigureStyle(
+                    width_mm=geometry.text_width_mm,
+                    font_dir=config.templates_dir / "fonts",
+                    max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
+                )
+                self.figures[geometry] = draw_figures(
+                    document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report
+                )
+        return self.figures[geometry]
+
+    def render(self, variant: Variant) -> RenderedEdition:
         if variant not in self.done:
             self.done[variant] = self._render(variant)
         return self.done[variant]
@@ -175,19 +186,19 @@ class _Editions:
         Workers are forked after the content is parsed and the figures drawn, so each starts
         with everything but the engine; their problems are merged into this build's report.
         """
-        laid_out = [v for v in variants if v in (Variant.PDF, Variant.PRINT, Variant.HANDOUT)]
+        laid_out = [v for v in variants if edition(v).laid_out]
         if workers < 2 or len(laid_out) < 2:
             return
         with worker_pool(min(workers, len(laid_out)), fork=True) as pool:
             results = run_all(pool, self._render_detached, laid_out)
-        for variant, (edition, diagnostics) in zip(laid_out, results, strict=True):
+        for variant, (rendered, diagnostics) in zip(laid_out, results, strict=True):
             for diagnostic in diagnostics:
                 self.report.add(diagnostic)
-            if edition is None:
+            if rendered is None:
                 raise ContentError(self.report, STAGES[7])
-            self.done[variant] = edition
+            self.done[variant] = rendered
 
-    def _render_detached(self, variant: Variant) -> tuple[Edition | None, list[Diagnostic]]:
+    def _render_detached(self, variant: Variant) -> tuple[RenderedEdition | None, list[Diagnostic]]:
         """Render in a worker: the edition, or None, and every problem it found."""
         self.report = Diagnostics(strict=self.config.strict)
         try:
@@ -195,56 +206,91 @@ class _Editions:
         except ContentError:
             return None, self.report.items
 
-    def _render(self, variant: Variant) -> Edition:
+    def _render(self, variant: Variant) -> RenderedEdition:
+        """Lay out, then again as the layout asks: back-links naming each page once, pages padded for binding."""
         config, report, slug = self.config, self.report, self.config.slug
-        _, document, citations = self.prepared
-        if variant is Variant.BOOKLET:
-            digital = self.render(Variant.PDF)
-            with step(9, report, slug):
-                data = impose_booklet(digital.data)
-            return Edition(data, booklet_sheet_sides(digital.pages or 0))
-        if variant not in (Variant.HANDOUT, Variant.HTML):  # a web page links back to every citation, not one a page
-            citations = self.paged_citations or citations
-        html = self._html(variant, citations)
-        if variant is Variant.HTML:
-            return Edition(html.encode("utf-8"))
-        with step(7, report, slug):
-            rendered = self._layout(variant, html)
-        if variant is not Variant.HANDOUT and self.paged_citations is None:
-            # Known only now: which citations share a page. Later editions start from the result.
-            reduced = one_backlink_per_page(rendered, citations)
-            self.paged_citations = reduced or citations
-            if reduced:
-                with step(7, report, slug):
-                    rendered = self._layout(variant, self._html(variant, reduced))
+        spec, settings = edition(variant), self.prepared.briefing.print_settings
+        citations = self.prepared.citations
+        geometry = page_geometry(spec.folded, self.paper)
+        figures = self.figures_for(geometry)
+        if not spec.laid_out:
+            return RenderedEdition(self._html(variant, citations, geometry, figures).encode("utf-8"))
+        if spec.excerpt:
+            rendered = self._fit_handout(variant, citations, geometry, figures)
+        else:
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
+        if spec.backlinks and (reduced := one_backlink_per_page(rendered, citations)):
+            citations = reduced  # known only now: which citations share a page
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
+        if padding := -len(rendered.document.pages) % page_multiple_for(spec, settings.stitched):
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures, padding))
         with step(8, report, slug):
             context = VerifyContext(
-                document, self.figures, config.templates_dir / "fonts", self.prepared.texts, self.image_locations,
-                self.prepared.briefing.metadata.title_location,
+                self.prepared.document, figures, config.templates_dir / "fonts", self.prepared.texts,
+                self.image_locations, self.prepared.briefing.metadata.title_location,
             )
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()
         with step(9, report, slug):  # nested resources of SVG images are fetched here, while drawing
-            data = write_pdf(rendered, report, variant, document_id)
-        return Edition(data, len(rendered.document.pages))
+            data = write_pdf(rendered, report, variant, document_id, settings)
+            pages = len(rendered.document.pages)
+            if spec.folded:
+                data = impose_booklet(data)
+                pages = booklet_sheet_sides(pages)
+        return RenderedEdition(data, pages)
 
-    def _html(self, variant: Variant, citations: Citations) -> str:
-        briefing, document, _ = self.prepared
+    def _fit_handout(
+        self, variant: Variant, citations: Citations, geometry: PageGeometry,
+        figures: dict[str, tuple[DrawnFigure, ...]],
+    ) -> RenderedDocument:
+        """One full page, or two with the second at least half full.
+
+        A handout as designed that runs to a well-filled second page is kept; one that spills a
+        few lines is condensed (sources in columns, the figure smaller, then without the figure)
+        until it fits one page. If nothing fits one page, it is set roomier (larger type) so that
+        the second page is worth printing, or else kept as designed.
+        """
+        fallback: tuple[str, RenderedDocument] | None = None
+        for fit in (*range(HANDOUT_FIT_STEPS), HANDOUT_ROOMY):
+            html = self._html(variant, citations, geometry, figures, handout_fit=fit)
+            rendered = self._layout(variant, html)
+            pages = len(rendered.document.pages)
+            if pages == 1 and fit != HANDOUT_ROOMY:
+                return rendered
+            if pages == 2 and fit in (0, HANDOUT_ROOMY) and last_page_fill(rendered) >= HANDOUT_MIN_LAST_PAGE_FILL:
+                return rendered
+            if fallback is None and pages <= HANDOUT_MAX_PAGES:
+                fallback = (html, rendered)
+        if fallback is None:
+            return rendered  # too long even condensed: the layout check says what spills over
+        self.html[variant] = fallback[0]
+        return fallback[1]
+
+    def _html(
+        self, variant: Variant, citations: Citations, geometry: PageGeometry,
+        figures: dict[str, tuple[DrawnFigure, ...]], blank_pages: int = 0, handout_fit: int = 0,
+    ) -> str:
+        briefing, document = self.prepared.briefing, self.prepared.document
         with step(6, self.report, self.config.slug):
             return render_html(
-                briefing, document, citations, self.figures, self.geometry, variant, self.config.templates_dir,
-                self.built, self.report, self.config.cache_dir.resolve(),
+                briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
+                self.built, self.report, blank_pages, handout_fit, cache_dir=self.config.cache_dir.resolve(),
             )
 
     def _layout(self, variant: Variant, html: str) -> RenderedDocument:
         config = self.config
         self.html[variant] = html
         allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
-        template = config.templates_dir / template_name(variant)
-        return render_pdf(
-            html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
-            **variant_options(variant),
-        )
+        template = config.templates_dir / edition(variant).template
+        with step(7, self.report, config.slug):
+            return render_pdf(
+                html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
+                **variant_options(variant),
+            )
+
+
+HANDOUT_MIN_LAST_PAGE_FILL = 0.5
+"""A handout's second page is worth printing only when at least half of it is used."""
 
 
 def validate_or_fail(files: ContentFiles, report: Diagnostics) -> Briefing:

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 from typing import Any
+
+from .errors import Diagnostics
+from .load import ContentFiles, LocatedDict, LocatedStr, key_location, resolve_inside
+from .model import PrintSettings
 
 MM = 72 / 25.4
 BLEED_MM = 3.0
@@ -21,13 +26,73 @@ REGISTRATION = "1 1 1 1 k 1 1 1 1 K"
 """Crop marks print on every plate (registration colour), as imposition software expects."""
 SRGB_PROFILE_NAME = "--srgb"
 """The ``@color-profile`` of the print stylesheet whose ICC profile describes RGB content."""
+DEFAULT_CONDITION = "CGATS TR 001"
+"""The registry name of US SWOP, the condition of the default output profile (Artifex's SWOP-based CMYK)."""
+PRINT_KEYS = ("stitched", "profile", "condition")
 
 
-def finish_for_press(document: Any, pdf: Any, document_id: str) -> None:
+def read_print_settings(files: ContentFiles, value: Any, report: Diagnostics) -> PrintSettings:
+    """``print: {stitched, profile, condition}``; the profile must be a CMYK output profile inside the folder."""
+    if value is None:
+        return PrintSettings()
+    if not isinstance(value, LocatedDict):
+        report.error(value.location, "'print' is a mapping, e.g. 'print: {profile: press.icc, condition: FOGRA39}'")
+        return PrintSettings()
+    for key in value:
+        if key not in PRINT_KEYS:
+            from .errors import did_you_mean
+
+            report.error(key_location(key, value), f"unknown key '{key}' in print{did_you_mean(key, PRINT_KEYS)}")
+    stitched = value.get("stitched")
+    if stitched is not None and str(stitched).lower() not in ("true", "false", "yes", "no"):
+        report.error(stitched.location, f"'stitched' is true or false, found '{stitched}'")
+    profile = _output_profile(files, value.get("profile"), report)
+    condition = value.get("condition")
+    if condition is not None and not (isinstance(condition, LocatedStr) and condition.strip()):
+        report.error(getattr(condition, "location", value.location), "'condition' names the printing condition, e.g. FOGRA39")
+        condition = None
+    if profile is not None and condition is None:
+        report.error(value.location, "with 'profile', also give 'condition': the name the print shop uses for it")
+    return PrintSettings(
+        stitched=str(stitched).lower() in ("true", "yes"),
+        profile=profile,
+        condition=str(condition).strip() if condition is not None else None,
+    )
+
+
+def _output_profile(files: ContentFiles, value: Any, report: Diagnostics) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, "'profile' is the path of an .icc file in the briefing folder")
+        return None
+    path = resolve_inside(files, value, report)
+    if path is None:
+        return None
+    try:
+        header = path.read_bytes()[:128]
+    except OSError as error:
+        report.error(value.location, f"cannot read '{value}': {error.strerror}")
+        return None
+    # ICC header: bytes 12-16 the device class, 16-20 the colour space, 36-40 the signature 'acsp'.
+    if len(header) < 128 or header[36:40] != b"acsp":
+        report.error(value.location, f"'{value}' is not an ICC colour profile")
+    elif header[12:16] != b"prtr" or header[16:20] != b"CMYK":
+        found = f"{header[12:16].decode('latin-1').strip()} / {header[16:20].decode('latin-1').strip()}"
+        report.error(value.location, f"'{value}' is a {found} profile; the print edition needs a CMYK output (prtr) profile")
+    else:
+        return path
+    return None
+
+
+def finish_for_press(document: Any, pdf: Any, document_id: str, condition: str = DEFAULT_CONDITION) -> None:
     """Widen each page for the crop marks, draw them, make DeviceRGB mean sRGB, fix the XMP id."""
     import pydyf
 
     _stable_xmp_id(pdf, document_id)
+    for intent in pdf.catalog.get("OutputIntents", []):  # the engine names the condition after the CSS profile
+        intent["OutputConditionIdentifier"] = pydyf.String(condition)
+        intent["Info"] = pydyf.String(condition)
     for page in _pages(pdf):
         trim = [float(v) for v in page["TrimBox"]]
         slug = (BLEED_MM + SLUG_MM) * MM

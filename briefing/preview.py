@@ -290,7 +290,7 @@ class Preview:
         self.server.shutdown()
         self.server.server_close()
         for thread in self._threads:
-            thread.join(timeout=30)
+            thread.join()  # a refresh under way finishes first (a build is bounded; its output is then dropped)
         if self.pdfs:
             self.pdfs.stop()
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from .citations import BibliographyEntry, Citations
 from .config import PageGeometry, Variant
+from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
@@ -44,15 +45,10 @@ class ChronologyRow:
     sources_html: Markup
 
 
-def template_name(variant: Variant) -> str:
-    """The handout and the web edition have layouts of their own; every other edition is the whole briefing."""
-    return {Variant.HANDOUT: "handout.html", Variant.HTML: "web.html"}.get(variant, "briefing.html")
-
-
-def partial_names(name: str, variant: Variant) -> list[str]:
-    """The web edition's own version of a partial (``partials/web/``) wins where there is one."""
+def partial_names(name: str, own_folder: str | None) -> list[str]:
+    """An edition's own version of a partial (``partials/web/`` for the web edition) wins where there is one."""
     generic = f"partials/{name}.html"
-    return [f"partials/web/{name}.html", generic] if variant is Variant.HTML else [generic]
+    return [f"partials/{own_folder}/{name}.html", generic] if own_folder else [generic]
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -85,16 +81,25 @@ def render_html(
     templates_dir: Path,
     built: dt.datetime,
     report: Diagnostics,
+    blank_pages: int = 0,
+    handout_fit: int = 0,
     cache_dir: Path | None = None,
 ) -> str:
     """Render the whole briefing; template errors become located diagnostics.
 
+    ``blank_pages`` end a bound edition whose page count must be even (or a multiple of four);
+    ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``);
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
     env = make_environment(templates_dir)
-    inline_assets = variant is Variant.HTML
-    web = WebNotes() if variant is Variant.HTML else None
-    excerpt = variant is Variant.HANDOUT  # cross-references point to pages the handout does not have
+    spec = edition(variant)
+    web = WebNotes() if spec.screen else None
+    inline_assets = spec.inline_assets
+    excerpt = spec.excerpt  # cross-references point to pages the handout does not have
+    with_figure = handout_fit != HANDOUT_FIT_STEPS - 1
+    handout = _handout(document, citations, with_figure) if excerpt else None
+    included = {handout.figure.id} if handout and handout.figure else set()
+    titles = {heading.id: heading.text for heading in document.headings}
 
     def asset_url(path: Path | str) -> str:
         """Local files only: figures from the cache, images from the briefing folder."""
@@ -104,8 +109,11 @@ def render_html(
     def partial(name: str, **context: Any) -> Markup:
         if web is not None:
             context = web.partial_context(name, context)
-        template = env.select_template(partial_names(name, variant))
-        return Markup(template.render(figures=figures, asset_url=asset_url, excerpt=excerpt, **context))
+        template = env.select_template(partial_names(name, spec.partials))
+        return Markup(template.render(
+            figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
+            variant=variant.value, edition=spec, **context,
+        ))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
 
@@ -115,6 +123,7 @@ def render_html(
         return web_fragment(html) if web is not None else html
 
     # In reading order: the web edition numbers its notes as they are rendered.
+    bottom_line = markdown(document.bottom_line)
     summary = markdown(document.summary)
     sections = [markdown(fragment) for fragment in document.sections]  # also collects figure captions
     events = briefing.timeline.events
@@ -143,8 +152,14 @@ def render_html(
         "inline_assets": inline_assets,
         "figures": figures,
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "press": _press_profiles() if variant is Variant.PRINT else None,
-        "handout": _handout(document, citations, render_context.captions) if variant is Variant.HANDOUT else None,
+        "press": _press_profiles(briefing) if spec.press else None,
+        "bound": spec.bound,
+        "edition": spec,
+        "blank_pages": blank_pages,
+        "handout": handout,
+        "handout_fit": handout_fit,
+        "bottom_line": bottom_line,
+        "captions": {key: Markup(html) for key, html in render_context.captions.items()},  # rendered Markdown
     }
     if web is not None:
         places = citation_places(document)
@@ -155,7 +170,7 @@ def render_html(
             "web_fonts": [],
         }
     try:
-        template = env.get_template(template_name(variant))
+        template = env.get_template(spec.template)
         if web is None:
             return template.render(**context)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
@@ -175,32 +190,41 @@ class PressProfiles:
     srgb_url: str
 
 
-def _press_profiles() -> PressProfiles:
+def _press_profiles(briefing: Briefing) -> PressProfiles:
     from .render_pdf import CMYK_PROFILE, srgb_profile
 
-    return PressProfiles(CMYK_PROFILE.as_uri(), srgb_profile().as_uri())
+    cmyk = briefing.print_settings.profile or CMYK_PROFILE  # the print shop's own, when briefing.yaml names it
+    return PressProfiles(cmyk.as_uri(), srgb_profile().as_uri())
+
+
+HANDOUT_FIT_STEPS = 4
+"""How far a handout is condensed, in order, until it fills one page: 0 as designed; 1 the sources
+in two columns at a smaller size; 2 the figure at a smaller size too; 3 the figure left out."""
+HANDOUT_ROOMY = -1
+"""The other way: larger type, for a handout that needs two pages but would leave the second nearly empty."""
 
 
 @dataclass(frozen=True)
 class Handout:
-    """What the handout shows besides the key judgments: the main figure and the works cited."""
+    """What the handout shows besides the key judgments: the figure they cite and the works cited."""
 
     figure: TimelineFigureSpec | None
     figure_number: str | None
-    caption: Markup
     sources: tuple[BibliographyEntry, ...]
 
 
-def _handout(document: ParsedDocument, citations: Citations, captions: dict[str, str]) -> Handout:
-    """The main figure is the first timeline figure; the sources are those the handout cites."""
-    figure = document.timeline_figures[0] if document.timeline_figures else None
-    cited = _cited_keys(document.summary.tokens if document.summary else [], citations)
+def _handout(document: ParsedDocument, citations: Citations, with_figure: bool) -> Handout:
+    """The figure is the timeline figure the key judgments refer to (none if they refer to none)."""
+    front = [*(document.bottom_line.tokens if document.bottom_line else []),
+             *(document.summary.tokens if document.summary else [])]
+    referred = [child.meta["id"] for token in front for child in token.children or [] if child.type == "crossref"]
+    figure = next((spec for spec in document.timeline_figures if spec.id in referred), None) if with_figure else None
+    cited = _cited_keys(front, citations)
     if figure:
         cited |= _cited_keys(_figure_tokens(document, figure), citations)
     number = document.targets[figure.id].number if figure and figure.id in document.targets else None
-    caption = Markup(captions.get(figure.id, "")) if figure else Markup("")
     sources = tuple(entry for entry in citations.bibliography if entry.key in cited)
-    return Handout(figure, number, caption, sources)
+    return Handout(figure, number, sources)
 
 
 def _figure_tokens(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Token]:

@@ -12,16 +12,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .config import Variant
+from .editions import TAGGED_PDF, edition
 from .errors import Diagnostics, SourceLocation
-from .press import finish_for_press
+from .model import PrintSettings
+from .press import DEFAULT_CONDITION, finish_for_press
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
-
-PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
-"""The digital edition and the handout: tagged PDF/UA-1, so screen readers get structure and alt text."""
-PRINT_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/x-4", "pdf_tags": True}
-"""The print-shop edition: PDF/X-4 with a CMYK output intent (the ``@color-profile`` of print.css)."""
 
 CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
 """The output intent of the print edition: Artifex's SWOP-based CMYK profile from Debian's
@@ -30,7 +27,7 @@ licence (AGPL) is not ours to redistribute with the project."""
 
 
 def variant_options(variant: Variant) -> dict[str, Any]:
-    return dict(PRINT_OPTIONS if variant is Variant.PRINT else PDF_OPTIONS)
+    return dict(edition(variant).pdf_options)
 
 
 def srgb_profile() -> Path:
@@ -42,7 +39,7 @@ def srgb_profile() -> Path:
 
 def variant_resource_dirs(variant: Variant) -> list[Path]:
     """Folders besides the briefing and the templates a variant may read (colour profiles)."""
-    if variant is not Variant.PRINT:
+    if not edition(variant).press:
         return []
     return [CMYK_PROFILE.parent, srgb_profile().parent]
 
@@ -134,18 +131,24 @@ def render_pdf(
     where = SourceLocation(template)
     with engine_messages(report, where, locations):
         document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
-            **{**PDF_OPTIONS, **options}
+            **{**TAGGED_PDF, **options}
         )
     return RenderedDocument(document, template, locations)
 
 
-def write_pdf(rendered: RenderedDocument, report: Diagnostics, variant: Variant, document_id: str) -> bytes:
+def write_pdf(
+    rendered: RenderedDocument, report: Diagnostics, variant: Variant, document_id: str,
+    settings: PrintSettings | None = None,
+) -> bytes:
     """Serialise the laid-out document (font subsetting happens here); press finishing for print.
 
     ``document_id`` (a hash of the inputs) replaces the random identifiers the engine would
     write, so the same inputs give the same bytes.
     """
-    finisher = partial(finish_for_press, document_id=document_id) if variant is Variant.PRINT else None
+    condition = (settings.condition if settings else None) or DEFAULT_CONDITION
+    finisher = (
+        partial(finish_for_press, document_id=document_id, condition=condition) if edition(variant).press else None
+    )
     options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
     with engine_messages(report, SourceLocation(rendered.html_path), rendered.url_locations):
         data: bytes = rendered.document.write_pdf(finisher=finisher, **options)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from . import bibtex
+from .bibliography import read_references
+from .csl_style import load_style
 from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
-from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, read_text, read_yaml, resolve_inside
+from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_text, read_yaml, resolve_inside
 from .model import (
     Author,
     Briefing,
@@ -21,16 +19,16 @@ from .model import (
     Metadata,
     Paper,
     PartialDate,
-    Reference,
     Section,
     Timeline,
     TimelineEvent,
 )
+from .press import read_print_settings
 
 BRIEFING_KEYS = (
     "title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
-    "keywords", "nocite",
+    "keywords", "nocite", "bottom-line", "print",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 MAX_TITLE_CHARS = 200
@@ -43,7 +41,6 @@ MAX_EVENTS = 1000
 REFERENCE_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.\-]*$")
-STYLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 PARTIAL_DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 DATE_HINT = "use YYYY, YYYY-MM or YYYY-MM-DD"
@@ -56,11 +53,13 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         return None
     _check_keys(config, BRIEFING_KEYS, REQUIRED_BRIEFING_KEYS, "briefing.yaml", report)
     metadata = _metadata(config, report)
-    _style_file(files, config.get("citation-style"), report)
+    style = load_style(files, config.get("citation-style"), report)
     summary = _markdown_field(config, "summary", report)
+    bottom_line = _markdown_field(config, "bottom-line", report, inline=True)
+    print_settings = read_print_settings(files, config.get("print"), report)
     sections = _sections(files, config.get(LocatedStr("sections", config.location)), report)
     timeline = _timeline(files, config.get("timeline"), report)
-    references, references_path = _references(files, config.get("references"), report)
+    references, reference_files = read_references(files, config.get("references"), report)
     if metadata is None:
         return None
     return Briefing(
@@ -71,8 +70,11 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         sections=tuple(sections),
         timeline=timeline,
         references=tuple(references),
-        references_path=references_path,
+        reference_files=reference_files,
+        style=style,
         input_files=tuple(sorted(files.texts)),
+        print_settings=print_settings,
+        bottom_line=bottom_line,
     )
 
 
@@ -84,13 +86,13 @@ def _check_keys(
 ) -> None:
     for key in mapping:
         if key not in known:
-            report.error(key.location, f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
+            report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
     for key in required:
         if key not in mapping:
             report.error(mapping.location, f"{what}: missing required key '{key}'")
         elif mapping[key] is None:  # 'title:' with nothing after it: YAML null, which has no location
             written = next(k for k in mapping if k == key)
-            report.error(written.location, f"{what}: '{key}' has no value")
+            report.error(key_location(written, mapping), f"{what}: '{key}' has no value")
 
 
 def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
@@ -128,43 +130,6 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     )
 
 
-def _style_file(files: ContentFiles, value: Any, report: Diagnostics) -> None:
-    """A ``.csl`` style is a file of the briefing, under the same rule as every other path, and XML.
-
-    Parsed here without entities, DTDs or network, so a broken or hostile style is a located
-    error instead of a failure deep inside the citation processor.
-    """
-    if not isinstance(value, LocatedStr):
-        return
-    if not value.strip().lower().endswith(".csl"):
-        # A name is looked up in the style repository by joining it to a folder: '/x' or '../x' would leave it.
-        if not STYLE_NAME_PATTERN.match(value.strip()):
-            report.error(
-                value.location,
-                f"'citation-style' must be a style name such as 'apa' or the path of a .csl file, found '{value}'",
-            )
-        return
-    path = resolve_inside(files, LocatedStr(value.strip(), value.location), report)
-    text = None if path is None else read_text(files, path, value.location, report)
-    if path is None or text is None:
-        return
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(text.encode("utf-8"), parser)
-    except etree.XMLSyntaxError as error:
-        line, column = error.position
-        report.error(SourceLocation(path, line or 1, column or 1), f"invalid CSL style: {error.msg}")
-        return
-    if root.getroottree().docinfo.doctype:
-        line = text.count("\n", 0, max(text.find("<!DOCTYPE"), 0)) + 1
-        report.error(SourceLocation(path, line, 1), "a CSL style may not have a <!DOCTYPE> (no entities, no DTD)")
-    elif etree.QName(root).text != "{http://purl.org/net/xbiblio/csl}style":
-        found = etree.QName(root).localname
-        report.error(value.location, f"'{value}' is not a CSL style: its root element is <{found}>")
-
-
 def _string(mapping: LocatedDict, key: str, report: Diagnostics) -> str | None:
     value = mapping.get(key)
     if value is None:
@@ -191,7 +156,8 @@ def _choice(mapping: LocatedDict, key: str, allowed: list[str], report: Diagnost
 
 def _location(value: Any, container: LocatedDict | LocatedList) -> SourceLocation:
     """Where a value is; a YAML null (``-`` alone, ``~``) has no location, so its container's is used."""
-    return getattr(value, "location", container.location)  # type: ignore[no-any-return]
+    location: SourceLocation = getattr(value, "location", container.location)
+    return location
 
 
 def _kind(value: Any) -> str:
@@ -313,7 +279,7 @@ def _categories(value: Any, report: Diagnostics) -> list[Category]:
     categories = []
     for key, label in value.items():
         if not isinstance(label, LocatedStr):
-            report.error(key.location, f"category '{key}': the label must be text")
+            report.error(key_location(key, value), f"category '{key}': the label must be text")
             continue
         categories.append(Category(str(key), str(label)))
     return categories
@@ -353,8 +319,8 @@ def _events(value: Any, categories: list[Category], report: Diagnostics) -> list
 
 def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> TimelineEvent | None:
     errors_before = len(report.errors)
-    name = next((v for v in (item.get("id"), item.get("title")) if isinstance(v, LocatedStr) and v), None)
-    name = name or f"at line {item.location.line}"
+    given = next((v for v in (item.get("id"), item.get("title")) if isinstance(v, LocatedStr) and v), None)
+    name = str(given) if given else f"at line {item.location.line}"
     _check_keys(item, EVENT_KEYS, ("date", "title"), f"event '{name}'", report)
     event_id = _string(item, "id", report)
     if event_id and not ID_PATTERN.match(event_id):
@@ -414,213 +380,3 @@ def _partial_date(value: Any, owner: str, report: Diagnostics) -> PartialDate | 
     return date
 
 
-# -- references ------------------------------------------------------------------------------
-
-
-def _references(files: ContentFiles, value: Any, report: Diagnostics) -> tuple[list[Reference], Path | None]:
-    if value is None:
-        return [], None
-    if not isinstance(value, LocatedStr):
-        report.error(value.location, "'references' must be the path of a .bib, .json or .yaml file")
-        return [], None
-    path = resolve_inside(files, value, report)
-    if path is None:
-        return [], None
-    suffix = path.suffix.lower()
-    if suffix not in REFERENCE_SUFFIXES:
-        report.error(value.location, f"references '{value}': expected a .bib, .json or .yaml file")
-        return [], path
-    readers: dict[str, Callable[[ContentFiles, Path, SourceLocation, Diagnostics], list[Reference]]] = {
-        ".bib": _bibtex_references,
-        ".json": _csl_json_references,
-        ".yaml": _csl_yaml_references,
-        ".yml": _csl_yaml_references,
-    }
-    references = readers[suffix](files, path, value.location, report)
-    seen: dict[str, Reference] = {}
-    for reference in references:
-        if reference.key in seen:
-            report.error(
-                reference.location,
-                f"duplicate reference key '{reference.key}' (first defined at line {seen[reference.key].location.line})",
-            )
-        seen.setdefault(reference.key, reference)
-    return list(seen.values()), path
-
-
-def _bibtex_references(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> list[Reference]:
-    text = read_text(files, path, where, report)
-    return [] if text is None else bibtex.parse_bibtex(text, path, report)
-
-
-def _csl_json_references(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> list[Reference]:
-    text = read_text(files, path, where, report)
-    if text is None:
-        return []
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as error:
-        report.error(SourceLocation(path, error.lineno, error.colno), f"invalid CSL-JSON: {error.msg}")
-        return []
-    if not isinstance(items, list):
-        report.error(SourceLocation(path, 1, 1), "CSL-JSON must be a list of items")
-        return []
-    references = []
-    for index, item in enumerate(items):
-        key = item.get("id") if isinstance(item, dict) else None
-        location = _json_item_location(text, path, key, index)
-        if not isinstance(key, str) or not key:
-            report.error(location, f"CSL-JSON item {index + 1} has no 'id'")
-            continue
-        csl = _checked_csl(item, key, lambda _field, where=location: where, report)
-        if csl is not None:
-            references.append(Reference(key, csl, location))
-    return references
-
-
-def _json_item_location(text: str, path: Path, key: Any, index: int) -> SourceLocation:
-    """JSON parsers forget positions; find the item's id by text instead."""
-    position = text.find(f'"{key}"') if isinstance(key, str) else -1
-    if position < 0:
-        return SourceLocation(path, 1, 1)
-    line = text.count("\n", 0, position) + 1
-    return SourceLocation(path, line, position - text.rfind("\n", 0, position))
-
-
-def _csl_yaml_references(files: ContentFiles, path: Path, where: SourceLocation, report: Diagnostics) -> list[Reference]:
-    tree = read_yaml(files, path, where, report)
-    if isinstance(tree, LocatedDict) and "references" in tree:
-        tree = tree["references"]  # Pandoc's metadata form
-    if tree is None:
-        return []
-    if not isinstance(tree, LocatedList):
-        report.error(tree.location, "CSL-YAML must be a list of items (or a 'references:' list)")
-        return []
-    references = []
-    for item in tree:
-        if not isinstance(item, LocatedDict) or not isinstance(item.get("id"), LocatedStr):
-            report.error(_location(item, tree), "a CSL-YAML item needs an 'id'")
-            continue
-        csl = _checked_csl(_plain_csl(item), str(item["id"]), _field_locator(item), report)
-        if csl is not None:
-            references.append(Reference(str(item["id"]), csl, item["id"].location))
-    return references
-
-
-def _field_locator(item: LocatedDict) -> Callable[[str], SourceLocation]:
-    """Where each field of a YAML item is written: its value, or its key when the value is empty."""
-    where = {str(key): getattr(value, "location", key.location) for key, value in item.items()}
-    return lambda field: where.get(field, item.location)
-
-
-def _plain_csl(value: Any, key: str = "") -> Any:
-    """Located YAML -> plain CSL-JSON values (date parts become numbers, as CSL wants)."""
-    if isinstance(value, LocatedDict):
-        return {str(k): _plain_csl(v, str(k)) for k, v in value.items()}
-    if isinstance(value, LocatedList):
-        return [_plain_csl(v, key) for v in value]
-    if value is not None and key == "date-parts" and str(value).lstrip("-").isdigit():
-        return int(value)
-    return None if value is None else str(value)
-
-
-CSL_NAME_PARTS = ("family", "given", "literal", "suffix", "dropping-particle", "non-dropping-particle")
-"""The parts of a CSL name the citation processor reads."""
-CSL_NAME_EXAMPLE = "{family: Doe, given: Jane} or {literal: World Bank}"
-CSL_DATE_EXAMPLE = "2001, 2001-05-01 or {date-parts: [[2001, 5, 1]]}"
-
-
-def _checked_csl(
-    item: dict[str, Any], key: str, locate: Callable[[str], SourceLocation], report: Diagnostics
-) -> dict[str, Any] | None:
-    """A CSL item in the shapes the citation processor reads, or None after reporting why not.
-
-    citeproc-py trusts its input: a name given as text, a date as a list or a year as a word
-    would crash it (or print "None") long after the file was read, with no location.
-    """
-    from citeproc import DATES, NAMES, VARIABLES
-
-    errors_before = len(report.errors)
-    known = [v.replace("_", "-") for v in VARIABLES]
-    checked: dict[str, Any] = {}
-    for field, value in item.items():
-        where = locate(field)
-        name = field.replace("-", "_")
-        if value is None:
-            continue  # 'title:' with nothing after it, as if not given
-        if field in ("id", "key", "language"):
-            checked[field] = value
-        elif field == "type":
-            if isinstance(value, str) and value.strip():
-                checked[field] = value.strip()
-            else:
-                report.error(where, f"reference '{key}': 'type' must be a CSL type such as 'book' or 'webpage'")
-        elif name in NAMES:
-            names = _csl_names(value, key, field, where, report)
-            if names is not None:
-                checked[field] = names
-        elif name in DATES:
-            date = _csl_date(value)
-            if date is None:
-                report.error(where, f"reference '{key}': '{field}' must be a date such as {CSL_DATE_EXAMPLE}")
-            else:
-                checked[field] = date
-        elif name in VARIABLES or field == "shortTitle":
-            if isinstance(value, (dict, list)):
-                report.error(where, f"reference '{key}': '{field}' must be text, found a {_plain_kind(value)}")
-            else:
-                checked[field] = value
-        else:
-            hint = did_you_mean(field, known)
-            report.warning(where, f"reference '{key}': unknown CSL field '{field}' is ignored{hint}")
-    checked.setdefault("type", "document")  # as BibTeX's @misc; citeproc-py cannot do without one
-    return checked if len(report.errors) == errors_before else None
-
-
-def _csl_names(value: Any, key: str, field: str, where: SourceLocation, report: Diagnostics) -> list[Any] | None:
-    if not isinstance(value, list) or not all(isinstance(n, dict) for n in value):
-        report.error(where, f"reference '{key}': '{field}' must be a list of names such as {CSL_NAME_EXAMPLE}")
-        return None
-    names = []
-    for person in value:
-        parts = {part: text for part, text in person.items() if text is not None}
-        unknown = [part for part in parts if part not in CSL_NAME_PARTS]
-        if unknown or any(isinstance(text, (dict, list)) for text in parts.values()) or not parts:
-            report.error(where, f"reference '{key}': '{field}' must be a list of names such as {CSL_NAME_EXAMPLE}")
-            return None
-        names.append({part: str(text) for part, text in parts.items()})
-    return names
-
-
-def _csl_date(value: Any) -> dict[str, Any] | None:
-    """A CSL date with integer date parts; 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD' text is accepted, as Pandoc does."""
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        partial = parse_partial_date(str(value))
-        if partial is None:
-            return None
-        return {"date-parts": [[n for n in (partial.year, partial.month, partial.day) if n is not None]]}
-    if not isinstance(value, dict) or any(isinstance(v, dict) for v in value.values()):
-        return None
-    date = {k: v for k, v in value.items() if v is not None}
-    if "date-parts" not in date:
-        return date if isinstance(date.get("literal", date.get("raw")), str) else None
-    parts = date["date-parts"]
-    if not isinstance(parts, list) or not 1 <= len(parts) <= 2:
-        return None
-    numbers = []
-    for one in parts:
-        if not isinstance(one, list) or not 1 <= len(one) <= 3:
-            return None
-        try:
-            ints = [int(str(n)) for n in one]
-        except ValueError:
-            return None
-        month_ok = len(ints) < 2 or 1 <= ints[1] <= 12 or 21 <= ints[1] <= 24  # 21-24: the seasons
-        if not month_ok or (len(ints) == 3 and not 1 <= ints[2] <= 31):
-            return None
-        numbers.append(ints)
-    return {**date, "date-parts": numbers}
-
-
-def _plain_kind(value: Any) -> str:
-    return "mapping" if isinstance(value, dict) else "list"

@@ -14,6 +14,7 @@ from typing import Any
 
 from .citations import Citations
 from .config import Variant
+from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .markdown import ParsedDocument
@@ -53,7 +54,7 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
             anchor_pages.setdefault(name, index + 1)  # an element split over pages starts on the first
     _check_links(pages, anchor_pages, where, report)
     _check_boxes(pages, context, where, report)
-    if variant is Variant.HANDOUT:
+    if edition(variant).excerpt:
         _check_handout_fits(rendered, report)
         return
     _check_cover(pages, context.title_location or where, report)
@@ -221,6 +222,14 @@ def _text_of(box: Any) -> str:
     from weasyprint.formatting_structure import boxes
 
     return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))
+
+
+def last_page_fill(rendered: RenderedDocument) -> float:
+    """How much of the last page's text area is used, from 0 (empty) to 1 (full)."""
+    page_box = rendered.document.pages[-1]._page_box
+    top, height = page_box.content_box_y(), page_box.height
+    bottoms = [box.position_y + box.margin_height() for box in _content_boxes(page_box) if box.children or box.element_tag]
+    return max(0.0, min(1.0, (max(bottoms, default=top) - top) / height)) if height else 0.0
 
 
 def _check_handout_fits(rendered: RenderedDocument, report: Diagnostics) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -68,11 +71,26 @@ def content_tree(tmp_path: Path) -> ContentTree:
 
 
 def build_once(tmp_path_factory: pytest.TempPathFactory, content: Path, variants: tuple[Variant, ...]) -> BuildResult:
-    out = tmp_path_factory.mktemp("out")
-    config = BuildConfig(
-        content_dir=content, output_dir=out, variants=variants, cache_dir=tmp_path_factory.mktemp("cache")
-    )
-    return build(config)
+    """Build a fixture briefing once for the whole run, shared by every xdist worker.
+
+    The first worker to ask builds under a lock in the run's shared temporary folder; the others
+    wait for it and read the same files (a build record says which outputs it wrote).
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's, common to every worker
+    name = f"{content.name}-{'-'.join(v.value for v in variants)}"
+    folder = shared / "builds" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "result.pickle"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            result: BuildResult = pickle.loads(record.read_bytes())
+            return result
+        config = BuildConfig(content_dir=content, output_dir=folder / "out", variants=variants, cache_dir=folder / "cache")
+        result = build(config)
+        record.write_bytes(pickle.dumps(result))
+        return result
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import subprocess
 from pathlib import Path
 
 import pdfplumber
@@ -11,6 +13,20 @@ from pypdf import PdfReader
 
 
 def page_texts(path: Path) -> list[str]:
+    """The text of each page as poppler's pdftotext reads it (fast; positions are not needed here)."""
+    stat = path.stat()
+    return list(_page_texts(path.resolve(), stat.st_size, stat.st_mtime_ns))
+
+
+@functools.cache
+def _page_texts(path: Path, size: int, mtime_ns: int) -> tuple[str, ...]:
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    pages = result.stdout.decode("utf-8").split("\f")
+    return tuple(pages[:-1] if pages and not pages[-1].strip() else pages)
+
+
+def plumber_page_texts(path: Path) -> list[str]:
+    """pdfplumber's text, for the tests that check how its word grouping reads a page."""
     with pdfplumber.open(path) as pdf:
         return [page.extract_text() or "" for page in pdf.pages]
 

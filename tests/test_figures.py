@@ -1,32 +1,32 @@
-"""Timeline figures: labels never collide or clip, output is byte-stable, a cache hit spares matplotlib."""
+"""Timeline figures drawn and cached: SVG files, fonts, colours, and the PDFs read back."""
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pdfplumber
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from briefing.errors import Diagnostics, SourceLocation
-from briefing.figures import alt_text, draw_figures, make_timeline
-from briefing.model import Category, FigureStyle, PartialDate, Timeline, TimelineEvent, TimelineFigureSpec
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-    from matplotlib.transforms import Bbox
+from briefing.config import BuildConfig, Variant
+from briefing.errors import ContentError, Diagnostics, SourceLocation
+from briefing.figure_model import Strategy
+from briefing.figures import alt_text, draw_figures, make_layout_for, make_timeline
+from briefing.model import Category, DrawnFigure, FigureStyle, PartialDate, Timeline, TimelineEvent, TimelineFigureSpec
+from briefing.pipeline import build, check
 
 PROJECT = Path(__file__).parent.parent
 STYLE = FigureStyle(width_mm=160, font_dir=PROJECT / "templates" / "fonts")
 HERE = SourceLocation(Path("timeline.yaml"), 1, 1)
+SPEC = TimelineFigureSpec(id="fig-test", location=HERE)
 CATEGORIES = (
     Category("us", "United States"),
     Category("iran", "Iran"),
@@ -84,119 +84,10 @@ FIVE = (
 )
 
 
-# --------------------------------------------------------------------------- layout checks
-
-
-def _labels(figure: Figure) -> list[tuple[str, Bbox]]:
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    return [
-        (text.get_text(), text.get_window_extent(renderer))
-        for axes in figure.axes
-        for text in axes.texts
-        if (text.get_gid() or "").startswith("event-label-")
-    ]
-
-
-def assert_clean_layout(figure: Figure, events: Sequence[TimelineEvent]) -> None:
-    """Every label present, inside the figure, clear of other labels, marks and the axis, no leader through it."""
-    from matplotlib.collections import LineCollection
-
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    labels = _labels(figure)
-    drawn = sorted(" ".join(text.split()) for text, _ in labels)
-    assert drawn == sorted(" ".join(e.short_label.split()) for e in events)
-    page = figure.bbox
-    tolerance = 0.01  # pixels
-    for text, box in labels:
-        assert box.x0 >= page.x0 - tolerance, f"{text!r} clipped on the left"
-        assert box.x1 <= page.x1 + tolerance, f"{text!r} clipped on the right"
-        assert box.y0 >= page.y0 - tolerance, f"{text!r} clipped at the bottom"
-        assert box.y1 <= page.y1 + tolerance, f"{text!r} clipped at the top"
-    for index, (text, box) in enumerate(labels):
-        for other_text, other_box in labels[index + 1 :]:
-            assert not box.overlaps(other_box), f"{text!r} overlaps {other_text!r}"
-    for legend in figure.legends:
-        key = legend.get_window_extent(renderer)
-        assert not any(key.overlaps(box) for _, box in labels), "the legend overlaps a label"
-    (axes,) = figure.axes
-    marks = [axes.spines["bottom"].get_window_extent(renderer)]
-    marks += [line.get_window_extent(renderer) for line in axes.lines]
-    marks += [patch.get_window_extent(renderer) for patch in axes.patches]
-    top_of_marks = max(mark.y1 for mark in marks)
-    for text, box in labels:
-        assert box.y0 >= top_of_marks - tolerance, f"{text!r} overlaps a marker, a bar or the axis"
-    (leaders,) = [c for c in axes.collections if isinstance(c, LineCollection)]
-    to_display = axes.transData
-    for segment in leaders.get_segments():
-        (x, y0), (_, y1) = to_display.transform(segment)
-        low, high = min(y0, y1), max(y0, y1)
-        for text, box in labels:
-            assert not (box.x0 < x < box.x1 and low < box.y1 - 0.5 and high > box.y0 + 0.5), (
-                f"a leader runs through {text!r}"
-            )
-
-
-def test_clustered_days_in_june_2025_do_not_collide() -> None:
-    assert_clean_layout(make_timeline(JUNE_2025, CATEGORIES, STYLE), JUNE_2025)
-
-
-def test_long_view_with_spans_does_not_collide() -> None:
-    assert_clean_layout(make_timeline(LONG_VIEW, CATEGORIES, STYLE), LONG_VIEW)
-
-
-def test_five_events_fit_in_one_row() -> None:
-    figure = make_timeline(FIVE, CATEGORIES, STYLE)
-    assert_clean_layout(figure, FIVE)
-    assert len({round(box.y0) for _, box in _labels(figure)}) == 1
-
-
-def test_narrow_figure_wraps_labels_instead_of_clipping() -> None:
-    events = (
-        event("2001-01-01", "A label far too long to fit across a very narrow figure"),
-        event("2001-01-02", "Second"),
-    )
-    narrow = FigureStyle(width_mm=40, font_dir=STYLE.font_dir)
-    assert_clean_layout(make_timeline(events, (), narrow), events)
-
-
-@st.composite
-def timelines(draw: st.DrawFn) -> tuple[TimelineEvent, ...]:
-    """Clustered days, decades, or everything on one day; labels up to 40 characters; some spans."""
-    start = dt.date(draw(st.integers(1900, 2030)), draw(st.integers(1, 12)), draw(st.integers(1, 28)))
-    spread = draw(st.sampled_from([0, 3, 20, 400, 25_000]))
-    alphabet = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $-\u2013()'\"")
-    events = []
-    for _ in range(draw(st.integers(1, 14))):
-        day = start + dt.timedelta(days=draw(st.integers(0, spread)))
-        precision = draw(st.sampled_from(["day", "day", "month", "year"]))
-        when = {
-            "day": PartialDate(day.year, day.month, day.day),
-            "month": PartialDate(day.year, day.month),
-            "year": PartialDate(day.year),
-        }[precision]
-        end = None
-        if draw(st.booleans()) and draw(st.booleans()):
-            last = when.last_day() + dt.timedelta(days=draw(st.integers(0, max(1, spread // 3))))
-            end = PartialDate(last.year, last.month, last.day)
-        label = draw(st.text(alphabet, min_size=1, max_size=40).filter(lambda s: s.strip()))
-        category = draw(st.sampled_from([None, "us", "iran", "conflict", "diplomacy", "undeclared"]))
-        events.append(TimelineEvent(title=label, date=when, location=HERE, end=end, category=category))
-    return tuple(events)
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(timelines())
-def test_random_timelines_never_collide(events: tuple[TimelineEvent, ...]) -> None:
-    assert_clean_layout(make_timeline(events, CATEGORIES, STYLE), events)
-
-
-# --------------------------------------------------------------------------- files and cache
-
-
-def _draw(events: Sequence[TimelineEvent], cache: Path, report: Diagnostics | None = None) -> Path:
-    spec = TimelineFigureSpec(id="fig-test", location=HERE)
+def _draw(events: Sequence[TimelineEvent], cache: Path, report: Diagnostics | None = None,
+          spec: TimelineFigureSpec = SPEC) -> DrawnFigure:
     timeline = Timeline(categories=CATEGORIES, events=tuple(events))
-    return draw_figures([spec], timeline, STYLE, cache, report or Diagnostics())["fig-test"][0].svg_path
+    return draw_figures([spec], timeline, STYLE, cache, report or Diagnostics())[spec.id][0]
 
 
 def _svg_texts(path: Path) -> list[str]:
@@ -204,28 +95,112 @@ def _svg_texts(path: Path) -> list[str]:
     return ["".join(node.itertext()) for node in root.iter(f"{SVG_NS}text")]
 
 
+# --------------------------------------------------------------------------- drawing
+
+
+def test_real_fonts_keep_the_long_view_and_june_clean() -> None:
+    for events in (LONG_VIEW, JUNE_2025, FIVE):
+        layout = make_layout_for(SPEC, events, CATEGORIES, STYLE)
+        assert layout.unplaced == 0
+        named = layout.labelled | set(layout.numbers)
+        assert named == set(range(len(events)))
+
+
+def test_the_long_view_with_spans_is_labelled_directly_without_midpoint_markers() -> None:
+    events = LONG_VIEW[:-2]  # the last two are a week apart: they need a third row
+    three_rows = TimelineFigureSpec("fig-long", HERE, rows=3)
+    layout = make_layout_for(three_rows, events, CATEGORIES, STYLE)
+    assert layout.strategy is Strategy.AUTO
+    assert not layout.numbers
+    assert max(abs(t.row) for t in layout.texts) == 3
+    spans = {i for i, e in enumerate(events) if e.end is not None}
+    assert spans.isdisjoint(m.event for m in layout.markers)
+    assert len([s for s in layout.segments if s.role == "span"]) == len(spans)
+
+
+def test_labels_get_the_prose_punctuation() -> None:
+    events = (event("1979-11-04", "Iran's \"students\" -- day one"), event("1980-04-24", "Rescue fails"))
+    layout = make_layout_for(SPEC, events, (), STYLE)
+    assert "Iran\u2019s \u201cstudents\u201d \u2013 day one" in [t.text for t in layout.texts]
+
+
 def test_same_events_give_byte_identical_svg(tmp_path: Path) -> None:
     first = _draw(LONG_VIEW, tmp_path / "one")
     second = _draw(LONG_VIEW, tmp_path / "two")
-    assert first.name == second.name
-    assert first.read_bytes() == second.read_bytes()
+    assert first.svg_path.name == second.svg_path.name
+    for kind in ("svg_path", "print_svg_path", "html_svg_path"):
+        assert getattr(first, kind).read_bytes() == getattr(second, kind).read_bytes()
 
 
-def test_svg_has_real_text_and_millimetre_size(tmp_path: Path) -> None:
-    path = _draw(JUNE_2025, tmp_path)
-    texts = _svg_texts(path)
-    for item in JUNE_2025:
-        assert item.short_label in texts
-    root = ET.parse(path).getroot()
+def test_svgs_for_each_edition(tmp_path: Path) -> None:
+    drawn = _draw(LONG_VIEW[:-3], tmp_path)
+    assert drawn.html_svg_path is not None
+    assert drawn.print_svg_path is not None
+    html_texts = _svg_texts(drawn.html_svg_path)
+    labels = [t.text for t in drawn.texts if t.role == "label"]
+    assert labels
+    assert all(label in html_texts for label in labels)
+    assert _svg_texts(drawn.svg_path) == []
+    assert _svg_texts(drawn.print_svg_path) == []
+    root = ET.parse(drawn.svg_path).getroot()
     assert root.get("width") == "160.0000mm"
     assert root.get("height", "").endswith("mm")
-    assert "Date" not in path.read_text(encoding="utf-8")
+    assert "Date" not in drawn.svg_path.read_text(encoding="utf-8")
+    printed = drawn.print_svg_path.read_text(encoding="utf-8")
+    assert not re.search(r"(fill|stroke): #", printed)
+    greys = set(re.findall(r"stroke: (device-cmyk\([^)]*\))", printed))
+    assert "device-cmyk(0 0 0 0.4)" in greys  # leaders: black ink only
+    assert re.search(r"fill: #0072b2", drawn.svg_path.read_text(encoding="utf-8"))
 
 
 def test_dollar_signs_print_literally(tmp_path: Path) -> None:
-    figure = make_timeline(FIVE, CATEGORIES, STYLE)
-    assert "Cost $5 and $10" in [text for text, _ in _labels(figure)]
-    assert "Cost $5 and $10" in _svg_texts(_draw(FIVE, tmp_path))
+    drawn = _draw(FIVE, tmp_path)
+    assert "Cost $5 and $10" in [t.text for t in drawn.texts]
+    assert drawn.html_svg_path is not None
+    assert "Cost $5 and $10" in _svg_texts(drawn.html_svg_path)
+
+
+@pytest.mark.parametrize(("first", "last"), [("0001", "0002-03-04"), ("9998-12-30", "9999"), ("0001", "9999-12-31")])
+def test_the_ends_of_the_calendar_draw(tmp_path: Path, first: str, last: str) -> None:
+    report = Diagnostics()
+    drawn = _draw((event(first, "First"), event(last, "Last", end=None)), tmp_path, report)
+    assert not report.items
+    assert {"First", "Last"} <= {t.text for t in drawn.texts}
+
+
+def test_persian_labels_draw_with_the_arabic_script_font(tmp_path: Path) -> None:
+    events = (*FIVE[:4], event("1989-06-04", "خامنه‌ای رهبر می‌شود"))
+    figure = make_timeline(events, CATEGORIES, STYLE)  # a missing glyph would warn, and warnings fail tests
+    assert figure.axes
+    drawn = _draw(events, tmp_path)
+    assert drawn.html_svg_path is not None
+    assert "Noto Naskh Arabic" in drawn.html_svg_path.read_text(encoding="utf-8")
+
+
+def test_alt_text_spells_out_the_data() -> None:
+    text = alt_text([LONG_VIEW[0], LONG_VIEW[4], LONG_VIEW[-1]])
+    assert text == (
+        "Timeline of 3 events from 1953 to 2025: 19 August 1953, 1953 coup; "
+        "4 November 1979 to 20 January 1981, Hostage crisis; 22 June 2025, US strikes Fordow."
+    )
+    assert alt_text(JUNE_2025[:2]).startswith("Timeline of 2 events in June 2025: 12 June 2025, IAEA censure;")
+
+
+def test_alt_text_describes_the_inset_and_the_key() -> None:
+    inset = TimelineFigureSpec("fig-i", HERE, inset=(date("2025-06-12"), date("2025-06-24")))
+    layout = make_layout_for(inset, LONG_VIEW, CATEGORIES, STYLE)
+    assert (
+        "A shaded band marks 12 June 2025 to 24 June 2025 on the main axis; an inset below enlarges it and labels its "
+        "events."
+    ) in alt_text(LONG_VIEW, layout)
+    callouts = TimelineFigureSpec("fig-c", HERE, labels="callouts")
+    layout = make_layout_for(callouts, FIVE, CATEGORIES, STYLE)
+    assert alt_text(FIVE, layout).endswith(
+        "Every event is numbered in date order; a key under the figure lists each number with its event and date."
+    )
+
+
+# --------------------------------------------------------------------------- cache
 
 
 def test_cache_layout_and_sidecar(tmp_path: Path) -> None:
@@ -238,10 +213,12 @@ def test_cache_layout_and_sidecar(tmp_path: Path) -> None:
     assert drawn.svg_path.name.endswith("-1.svg")
     stem = drawn.svg_path.name.removesuffix("-1.svg")
     assert len(stem) == len("fig-five-") + 16
+    assert drawn.print_svg_path == drawn.svg_path.with_name(f"{stem}-1-print.svg")
     sidecar = json.loads((drawn.svg_path.parent / f"{stem}.json").read_text(encoding="utf-8"))
     (part,) = sidecar["parts"]
     assert part["alt_text"] == drawn.alt_text
     assert part["height_mm"] == drawn.height_mm
+    assert len(part["texts"]) == len(drawn.texts)
     assert (drawn.width_mm, drawn.event_count) == (160.0, 5)
     mtime = drawn.svg_path.stat().st_mtime_ns
     (again,) = draw_figures([spec], timeline, STYLE, tmp_path, report)["fig-five"]
@@ -250,8 +227,19 @@ def test_cache_layout_and_sidecar(tmp_path: Path) -> None:
     relabelled = Timeline(categories=CATEGORIES, events=(*FIVE[:-1], event("2020-01-03", "Renamed")))
     (changed,) = draw_figures([spec], relabelled, STYLE, tmp_path, report)["fig-five"]
     assert changed.svg_path != drawn.svg_path
+    forced = TimelineFigureSpec(id="fig-five", location=HERE, labels="callouts")
+    (numbered,) = draw_figures([forced], timeline, STYLE, tmp_path, report)["fig-five"]
+    assert numbered.svg_path != drawn.svg_path  # the attributes are part of the key
     assert not report.items
     assert not [p for p in (tmp_path / "figures").iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_a_truncated_cached_svg_is_redrawn(tmp_path: Path) -> None:
+    drawn = _draw(FIVE, tmp_path)
+    whole = drawn.svg_path.read_bytes()
+    drawn.svg_path.write_bytes(whole[: len(whole) // 2])
+    again = _draw(FIVE, tmp_path)
+    assert again.svg_path.read_bytes() == whole
 
 
 def test_cached_call_does_not_import_matplotlib(tmp_path: Path) -> None:
@@ -263,13 +251,13 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 from test_figures import FIVE, _draw
 from pathlib import Path
 before = "matplotlib" in sys.modules
-path = _draw(FIVE, Path({str(tmp_path)!r}))
+path = _draw(FIVE, Path({str(tmp_path)!r})).svg_path
 print(json.dumps({{"before": before, "after": "matplotlib" in sys.modules, "path": str(path)}}))
 """
     env = {**os.environ, "PYTHONHASHSEED": "random"}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    assert outcome == {"before": False, "after": False, "path": str(_draw(FIVE, tmp_path))}
+    assert outcome == {"before": False, "after": False, "path": str(_draw(FIVE, tmp_path).svg_path)}
 
 
 def test_filter_that_selects_nothing_warns_and_skips(tmp_path: Path) -> None:
@@ -283,20 +271,27 @@ def test_filter_that_selects_nothing_warns_and_skips(tmp_path: Path) -> None:
     assert warning.message == "figure 'fig-none' selects no timeline event (from=2030, to=any, tags=nuclear)"
 
 
-def test_alt_text_spells_out_the_data() -> None:
-    text = alt_text([LONG_VIEW[0], LONG_VIEW[4], LONG_VIEW[-1]])
-    assert text == (
-        "Timeline of 3 events from 1953 to 2025: 19 August 1953, 1953 coup; "
-        "4 November 1979 to 20 January 1981, Hostage crisis; 22 June 2025, US strikes Fordow."
-    )
-    assert alt_text(JUNE_2025[:2]).startswith("Timeline of 2 events in June 2025: 12 June 2025, IAEA censure;")
+def test_width_and_height_attributes(tmp_path: Path) -> None:
+    narrow = TimelineFigureSpec(id="fig-narrow", location=HERE, width_mm=100, height_mm=60)
+    drawn = _draw(LONG_VIEW, tmp_path, spec=narrow)
+    assert drawn.width_mm == 100.0
+    assert drawn.height_mm <= 60
+    report = Diagnostics()
+    wide = TimelineFigureSpec(id="fig-wide", location=HERE, width_mm=200)
+    assert draw_figures([wide], Timeline(events=FIVE), STYLE, tmp_path, report) == {}
+    assert [str(d) for d in report] == [
+        "timeline.yaml:1:1: error: figure 'fig-wide': width=200mm is wider than the text block (160mm)"
+    ]
 
 
-def test_persian_labels_draw_with_the_arabic_script_font(tmp_path: Path) -> None:
-    events = (*FIVE[:4], event("1989-06-04", "خامنه‌ای رهبر می‌شود"))
-    figure = make_timeline(events, CATEGORIES, STYLE)  # a missing glyph would warn, and warnings fail tests
-    assert "خامنه‌ای رهبر می‌شود" in [text for text, _ in _labels(figure)]
-    assert "Noto Naskh Arabic" in _draw(events, tmp_path).read_text(encoding="utf-8")
+def test_an_inset_with_no_event_draws_with_a_warning(tmp_path: Path) -> None:
+    report = Diagnostics()
+    spec = TimelineFigureSpec(id="fig-empty-inset", location=HERE, inset=(date("1990"), date("1991-06")))
+    drawn = draw_figures([spec], Timeline(events=FIVE), STYLE, tmp_path, report)
+    assert list(drawn) == ["fig-empty-inset"]
+    assert [str(d) for d in report] == [
+        "timeline.yaml:1:1: warning: figure 'fig-empty-inset': inset='1990/1991-06' holds none of the figure's events"
+    ]
 
 
 @pytest.mark.slow
@@ -309,17 +304,147 @@ def test_150_events_over_70_years_split_into_parts_at_full_size(tmp_path: Path) 
               rng.choice([c.key for c in CATEGORIES]))
         for n in range(150)
     )
-    style = FigureStyle(width_mm=160, font_dir=STYLE.font_dir, max_height_mm=150)
+    style = FigureStyle(width_mm=160, font_dir=STYLE.font_dir, max_height_mm=100)
     spec = TimelineFigureSpec("fig-dense", SourceLocation(Path("a.md"), 1, 1))
     parts = draw_figures([spec], Timeline(categories=CATEGORIES, events=events), style, tmp_path, Diagnostics())["fig-dense"]
     assert len(parts) > 1
     assert sum(part.event_count for part in parts) == 150
-    assert all(part.height_mm <= 150 for part in parts)
-    ordered = sorted(events, key=lambda e: e.date.first_day())
-    start = 0
-    for part in parts:
-        chunk = ordered[start: start + part.event_count]
-        start += part.event_count
-        figure = make_timeline(chunk, CATEGORIES, style)
-        assert_clean_layout(figure, chunk)
-        assert figure.texts == [] or min(t.get_fontsize() for ax in figure.axes for t in ax.texts) >= 7
+    assert all(part.height_mm <= 100 for part in parts)
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+def _problems(folder: Path) -> list[str]:
+    report = Diagnostics()
+    with contextlib.suppress(ContentError):
+        check(BuildConfig(content_dir=folder), report)
+    return [str(d).replace(f"{folder.parent}/", "") for d in report]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ('labels="callout"', "timeline 'fig-t': labels='callout' is not valid (use one of auto, direct, inset, "
+                             "callouts (did you mean 'callouts'?))"),
+        ('inset="2025-06"', "timeline 'fig-t': inset='2025-06' is not valid (use FIRST/LAST with dates YYYY, YYYY-MM "
+                            "or YYYY-MM-DD, or 'none')"),
+        ('inset="2025-06/2025-05"', "timeline 'fig-t': inset='2025-06/2025-05' is not valid (the interval ends before "
+                                    "it starts)"),
+        ('rows="9"', "timeline 'fig-t': rows='9' is not valid (use a number of label rows per side from 1 to 4)"),
+        ('width="wide"', "timeline 'fig-t': width='wide' is not valid (use a length in mm or cm, e.g. 120mm)"),
+        ('height="1cm"', "timeline 'fig-t': height='1cm' is not valid (a timeline figure needs at least 40mm)"),
+        ('inset-at="x"', "unknown timeline option 'inset-at' (did you mean 'inset'?)"),
+    ],
+)
+def test_bad_figure_attributes_are_located(content_tree, attributes: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    folder = content_tree({"sections/one.md": f"# One\n\n::: {{#fig-t .timeline {attributes}}}\nCaption [@ref1].\n:::\n"})
+    assert _problems(folder) == [f"brief/sections/one.md:3:1: error: {expected}"]
+
+
+# --------------------------------------------------------------------------- the PDFs read back
+
+CROWDED_TIMELINE = """\
+categories:
+  conflict: Conflict and crises
+  diplomacy: Diplomacy and law
+events:
+  - {date: "1953-08-19", title: 1953 coup, category: conflict}
+  - {date: "1979-11-04", end: "1981-01-20", title: Hostage crisis, category: conflict}
+  - {date: "1988-07-03", title: Iran Air 655, category: conflict}
+  - {date: "2015-07-14", title: JCPOA, category: diplomacy}
+  - {date: "2018-05-08", title: US quits JCPOA, category: diplomacy}
+  - {date: "2025-02-04", title: Maximum pressure, category: diplomacy}
+  - {date: "2025-03-12", title: Letter to Khamenei, category: diplomacy}
+  - {date: "2025-04-12", title: Muscat talks, category: diplomacy}
+  - {date: "2025-04-19", title: Rome round, category: diplomacy}
+  - {date: "2025-04-26", title: Third round, category: diplomacy}
+  - {date: "2025-05-11", title: Fourth round, category: diplomacy}
+  - {date: "2025-06-12", title: IAEA finding, category: diplomacy}
+  - {date: "2025-06-13", title: Israel strikes Iran, category: conflict}
+  - {date: "2025-06-14", title: Talks called off, category: diplomacy}
+"""
+BRIEFING_FILES = {
+    "briefing.yaml": """\
+        title: Figures
+        date: "2025-06-20"
+        sections: [sections/one.md]
+        references: refs.yaml
+        timeline: timeline.yaml
+        """,
+    "refs.yaml": """\
+        - id: ref1
+          type: book
+          title: A Book
+          author: [{family: Doe, given: Jane}]
+          issued: {date-parts: [[2001]]}
+        """,
+}
+FIGURES_SECTION = """\
+# One
+
+Text citing [@ref1].
+
+::: {#fig-inset .timeline inset="2025-02/2025-06"}
+With an inset.
+:::
+
+::: {#fig-callouts .timeline labels="callouts" from="1970" to="2025-06"}
+Numbered.
+:::
+"""
+
+
+@pytest.fixture(scope="module")
+def figure_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[Variant, Path]:
+    folder = tmp_path_factory.mktemp("figures") / "brief"
+    files = {**BRIEFING_FILES, "timeline.yaml": CROWDED_TIMELINE, "sections/one.md": FIGURES_SECTION}
+    for relative, text in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(textwrap.dedent(text), encoding="utf-8")
+    out = tmp_path_factory.mktemp("out")
+    config = BuildConfig(content_dir=folder, output_dir=out, variants=(Variant.PDF, Variant.PRINT),
+                         cache_dir=tmp_path_factory.mktemp("cache"), epoch=1_750_000_000)
+    build(config)
+    return {Variant.PDF: out / "brief.pdf", Variant.PRINT: out / "brief-print.pdf"}
+
+
+def _figure_page(path: Path) -> int:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return next(n for n, page in enumerate(text.split("\f")) if "Figure 1." in page)
+
+
+@pytest.mark.slow
+def test_figure_labels_extract_with_their_spaces(figure_pdfs: dict[Variant, Path]) -> None:
+    path = figure_pdfs[Variant.PDF]
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for label in ("Letter to Khamenei", "Israel strikes Iran", "Talks called off", "Feb\u2013Jun 2025"):
+        assert label in text
+    with pdfplumber.open(path) as pdf:
+        words = [w["text"] for page in pdf.pages for w in page.extract_words()]
+    assert words[words.index("Israel"): words.index("Israel") + 3] == ["Israel", "strikes", "Iran"]
+    assert "IsraelstrikesIran" not in words
+
+
+@pytest.mark.slow
+def test_the_callout_key_lists_number_label_and_date(figure_pdfs: dict[Variant, Path]) -> None:
+    path = figure_pdfs[Variant.PDF]
+    with pdfplumber.open(path) as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert re.search(r"1 Hostage crisis\s+4 Nov 1979 \u2013 20 Jan 1981", text)
+    assert re.search(r"12 Israel strikes Iran\s+13 Jun 2025", text)
+
+
+@pytest.mark.slow
+def test_print_figures_set_text_and_leaders_in_black_ink(figure_pdfs: dict[Variant, Path]) -> None:
+    path = figure_pdfs[Variant.PRINT]
+    page_number = _figure_page(path)
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[page_number]
+        label = [c for c in page.chars if c["text"] == "K" and c["size"] < 8]  # "Letter to Khamenei"
+        assert label
+        assert all(c["non_stroking_color"] == (0, 0, 0, 1) for c in label)
+        strokes = [item["stroking_color"] for item in page.lines + page.curves if item.get("stroking_color")]
+    assert strokes
+    assert all(len(colour) == 4 for colour in strokes)
+    assert (0, 0, 0, 0.4) in strokes  # the leaders

@@ -20,7 +20,7 @@ PROBE = """
 import sys
 from briefing.cli import main
 code = main(["build", "--variant", "pdf", "--out", "out", sys.argv[1]])
-heavy = [m for m in ("weasyprint", "matplotlib", "citeproc", "markdown_it") if m in sys.modules]
+heavy = [m for m in ("weasyprint", "matplotlib", "briefing.citations", "lxml", "markdown_it") if m in sys.modules]
 print("imported:", ",".join(heavy))
 raise SystemExit(code)
 """

@@ -182,7 +182,7 @@ def test_malformed_bibtex_is_located(content_tree: ContentTree) -> None:
             "sections/one.md": "# One\n",
         }
     )
-    assert problems(folder) == ["refs.bib:2:7: error: malformed BibTeX: expected a citation key followed by ','"]
+    assert problems(folder) == ["refs.bib:2:12: error: malformed BibTeX: unexpected 't'"]
 
 
 def test_non_utf8_file_is_located(content_tree: ContentTree) -> None:
