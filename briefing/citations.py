@@ -33,7 +33,7 @@ ALL_REFERENCES = "*"
 """``nocite: ["*"]`` lists every reference, as Pandoc's ``nocite: "@*"``."""
 PANDOC_API_VERSION = [1, 23, 1]
 CACHE_FORMAT = 1
-"""Bump when what is cached, or how pandoc's output is mapped, changes: it invalidates the cache."""
+"""Bump when the shape of what is cached changes (the mapping code is in the key by its own hash)."""
 _SUFFIXES = {"biblatex": ".bib", "bibtex": ".bibtex", "csljson": ".json", "yaml": ".yaml"}
 
 
@@ -243,12 +243,19 @@ def cache_key(clusters: list[CitationCluster], nocite: list[str], briefing: Brie
     digest = hashlib.sha256()
     written = [[c.narrative, c.in_note, [[i.key, i.prefix, i.written_suffix, i.suppress_author] for i in c.items]]
                for c in clusters]
-    header = [CACHE_FORMAT, _package_version("pypandoc-binary"), briefing.metadata.language, nocite,
+    header = [CACHE_FORMAT, _mapping_code(), _package_version("pypandoc-binary"), briefing.metadata.language, nocite,
               [[f.format, len(f.text)] for f in briefing.reference_files], len(briefing.style.text)]
     for part in (json.dumps(header), briefing.style.text, *(f.text for f in briefing.reference_files), json.dumps(written)):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+@functools.cache
+def _mapping_code() -> str:
+    """The code that turns pandoc's output into our HTML: a change to it must not meet an old cache."""
+    here = Path(__file__).resolve().parent
+    return hashlib.sha256(b"".join((here / name).read_bytes() for name in ("citations.py", "pandoc_html.py"))).hexdigest()
 
 
 @functools.cache

@@ -24,8 +24,11 @@ if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays fo
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf")
-FALLBACK_FAMILY = "Noto Naskh Arabic"
+FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf",
+              "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf", "NotoSansSymbols-Regular.ttf",
+              "NotoSansSymbols2-Regular.ttf", "NotoSansMath-Regular.ttf")
+FALLBACK_FAMILIES = ["Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans Symbols", "Noto Sans Symbols 2", "Noto Sans Math"]
+"""Tried in turn, glyph by glyph, for what Noto Sans lacks (as the stylesheet's font lists do)."""
 """Persian and Arabic names in labels: matplotlib falls back to it glyph by glyph, as the page does."""
 PT_PER_INCH = 72.0
 MM_PER_INCH = 25.4
@@ -56,7 +59,7 @@ def figure_context(style: FigureStyle) -> Iterator[None]:
             font_manager.fontManager.addfont(str(path))
             _registered_fonts.add(path)
     rc: dict[Any, Any] = {
-        "font.family": [style.sans_family, FALLBACK_FAMILY],
+        "font.family": [style.sans_family, *FALLBACK_FAMILIES],
         "font.size": style.font_size_pt,
         "text.parse_math": False,
         "text.usetex": False,
@@ -79,7 +82,7 @@ def text_measure(style: FigureStyle) -> Measure:
 
     renderer = RendererAgg(100, 100, PT_PER_INCH)  # type: ignore[no-untyped-call]
     fonts = {
-        bold: FontProperties(family=[style.sans_family, FALLBACK_FAMILY], size=style.font_size_pt,
+        bold: FontProperties(family=[style.sans_family, *FALLBACK_FAMILIES], size=style.font_size_pt,
                              weight="bold" if bold else "normal")
         for bold in (False, True)
     }

@@ -31,7 +31,7 @@ def uncovered(text: str, font_dir: Path) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-FONT_NAMES = "Noto Serif, Noto Sans, Noto Naskh Arabic"
+FONT_NAMES = "Noto Serif, Sans, Naskh Arabic, Hebrew, Symbols, Symbols 2 and Math"
 
 
 def report_uncovered(texts: dict[Path, str], font_dir: Path, report: Diagnostics) -> None:

@@ -345,12 +345,20 @@ def _heading_attributes(state: StateCore) -> None:
         if not match:
             continue
         inline.content = inline.content[: match.start()]
-        ident, classes, _ = _parse_attributes(match["attrs"])
+        ident, classes, pairs = _parse_attributes(match["attrs"])
         if ident:
             _check_id(state.env, ident, token)
             token.attrSet("id", ident)
         if classes:
             token.attrSet("class", " ".join(classes))
+        for key, value in pairs.items():
+            if key == "short" and value.strip():
+                token.attrSet("data-short", value.strip())  # the running head's form of a long title
+            else:
+                parser: _Parser = state.env["parser"]
+                location = parser.location(state.env["source"], token.map[0] if token.map else None, 1)
+                parser.report.error(location, f"unknown heading attribute '{key}'{did_you_mean(key, ['short'])} "
+                                              "(headings take an {#id}, classes and short=\"running head\")")
 
 
 def _check_id(env: EnvType, ident: str, token: Token) -> None:

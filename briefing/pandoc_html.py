@@ -10,6 +10,7 @@ rendered in place: its HTML is handed to the caller, which makes it one of our f
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,9 @@ def _inline(node: Json, on_note: Callable[[str], None] | None) -> str:
         inner, target = inlines_to_html(content[1], on_note), content[2][0]
         if target.startswith(REF_LINK_PREFIX) or not target.startswith(("http://", "https://")):
             return inner
+        if html.unescape(inner).rstrip(".") in (target, target.removeprefix("https://doi.org/")):
+            # A URL or DOI printed as itself: it breaks only where a reader cannot misread it.
+            return f'<a class="url" href="{html.escape(target)}">{url_breaks(inner)}</a>'
         return f'<a href="{html.escape(target)}">{inner}</a>'
     if kind == "Note":
         if on_note is not None:
@@ -78,6 +82,20 @@ def _inline(node: Json, on_note: Callable[[str], None] | None) -> str:
     if kind == "Cite":
         return inlines_to_html(content[1], on_note)
     return ""  # Image and anything newer: citeproc does not produce them
+
+
+URL_BREAK = re.compile(r"(?<=//)(?!/)|(?<!^)(?<!/)(?=[/.\-_?#&=~])(?!//)")
+"""After ``//``, or before ``/ . - _ ? # & = ~``: a line break there cannot be read as part of the address."""
+
+
+def url_breaks(escaped: str) -> str:
+    """An escaped URL or DOI in unbreakable pieces with a break opportunity between them.
+
+    Only there: a line never ends after a hyphen of the address, which a reader would take for
+    a hyphenation (the engine otherwise breaks after every ``-``).
+    """
+    pieces = URL_BREAK.split(escaped)
+    return "<wbr>".join(f'<span class="url-part">{piece}</span>' for piece in pieces if piece)
 
 
 def _span(attributes: Json, inner: str) -> str:

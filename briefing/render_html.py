@@ -31,6 +31,13 @@ FONT_FILES = {
     ("Noto Sans", "normal", 700): "NotoSans-Bold.ttf",
     ("Noto Naskh Arabic", "normal", 400): "NotoNaskhArabic-Regular.ttf",
     ("Noto Naskh Arabic", "normal", 700): "NotoNaskhArabic-Bold.ttf",
+    ("Noto Serif Hebrew", "normal", 400): "NotoSerifHebrew-Regular.ttf",
+    ("Noto Serif Hebrew", "normal", 700): "NotoSerifHebrew-Bold.ttf",
+    ("Noto Sans Hebrew", "normal", 400): "NotoSansHebrew-Regular.ttf",
+    ("Noto Sans Hebrew", "normal", 700): "NotoSansHebrew-Bold.ttf",
+    ("Noto Sans Symbols", "normal", 400): "NotoSansSymbols-Regular.ttf",
+    ("Noto Sans Symbols 2", "normal", 400): "NotoSansSymbols2-Regular.ttf",
+    ("Noto Sans Math", "normal", 400): "NotoSansMath-Regular.ttf",
 }
 """The vendored fonts (templates/fonts/), the only ones a PDF may embed."""
 
@@ -61,14 +68,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters["date_range"] = _date_range
     return env
-
-
-def _date_range(event: TimelineEvent) -> str:
-    if event.end is None:
-        return event.date.display()
-    return f"{event.date.display()} – {event.end.display()}"
 
 
 def render_html(

@@ -31,6 +31,11 @@ BRIEFING_KEYS = (
     "keywords", "nocite", "bottom-line", "print",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
+PANDOC_KEYS = {
+    "bibliography": "references", "csl": "citation-style", "lang": "language", "papersize": "paper",
+    "abstract": "summary", "author": "authors", "keyword": "keywords", "institute": "organization",
+}
+"""Metadata keys a Pandoc or Quarto user types, and ours for the same thing."""
 MAX_TITLE_CHARS = 200
 MAX_SUBTITLE_CHARS = 300
 """Longer titles cannot fit on the cover at its type size; the layout check catches the combinations."""
@@ -86,7 +91,9 @@ def _check_keys(
 ) -> None:
     for key in mapping:
         if key not in known:
-            report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
+            alias = PANDOC_KEYS.get(key) if "briefing.yaml" in what else None
+            hint = f" (Pandoc and Quarto's '{key}' is '{alias}' here)" if alias else did_you_mean(key, known)
+            report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{hint}")
     for key in required:
         if key not in mapping:
             report.error(mapping.location, f"{what}: missing required key '{key}'")

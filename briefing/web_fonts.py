@@ -10,12 +10,16 @@ live preview reuses the cached fonts after every save.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import os
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from .fonts import INVISIBLE_CATEGORIES
 
 WEB_FACES = (
     ("Noto Serif", "normal", 400, "NotoSerif-Regular.ttf"),
@@ -24,9 +28,18 @@ WEB_FACES = (
     ("Noto Serif", "italic", 700, "NotoSerif-BoldItalic.ttf"),
     ("Noto Sans", "normal", 400, "NotoSans-Regular.ttf"),
     ("Noto Sans", "normal", 700, "NotoSans-Bold.ttf"),
-    ("Noto Naskh Arabic", "normal", 400, "NotoNaskhArabic-Regular.ttf"),
 )
-"""The faces web.css uses. Sans italic is never asked for; Arabic bold is synthesised by the browser."""
+"""The faces web.css sets text in, always on the page. Sans italic is never asked for."""
+FALLBACK_FACES = (
+    ("Noto Naskh Arabic", "normal", 400, "NotoNaskhArabic-Regular.ttf"),
+    ("Noto Serif Hebrew", "normal", 400, "NotoSerifHebrew-Regular.ttf"),
+    ("Noto Sans Hebrew", "normal", 400, "NotoSansHebrew-Regular.ttf"),
+    ("Noto Sans Symbols", "normal", 400, "NotoSansSymbols-Regular.ttf"),
+    ("Noto Sans Symbols 2", "normal", 400, "NotoSansSymbols2-Regular.ttf"),
+    ("Noto Sans Math", "normal", 400, "NotoSansMath-Regular.ttf"),
+)
+"""Later in web.css's font stacks: on the page only when it shows characters they draw and Noto
+Serif does not (Persian, Hebrew, arrows…). Their bold is synthesised by the browser."""
 
 BASE_REPERTOIRE = frozenset(
     [chr(c) for c in range(0x20, 0x7F)]
@@ -35,7 +48,6 @@ BASE_REPERTOIRE = frozenset(
 )
 """Always in a Latin subset, so that typical edits leave the subset (and the cache key) unchanged."""
 
-ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
 JOINERS = "\u200c\u200d"
 FEATURES = ("onum", "lnum", "pnum", "tnum", "smcp", "c2sc")
 """Beyond fontTools' default layout features (kerning, ligatures, marks): the figure styles web.css asks for."""
@@ -56,23 +68,29 @@ _lock = threading.Lock()
 
 
 def web_fonts(text: str, font_dir: Path, cache_dir: Path | None) -> list[WebFont]:
-    """The faces the page needs, each subset to the characters of ``text`` (Arabic only when there is some)."""
+    """The faces the page needs, each subset to the characters of ``text`` it is there for."""
     characters = set(text)
-    arabic = {c for c in characters if _is_arabic(c)}
-    latin = (characters - arabic) | BASE_REPERTOIRE
-    fonts = []
-    for family, style, weight, file_name in WEB_FACES:
-        wanted = (arabic | set(JOINERS) | {" "}) if family == "Noto Naskh Arabic" else latin
-        if family == "Noto Naskh Arabic" and not arabic:
-            continue
-        data = _subset(font_dir / file_name, frozenset(wanted), cache_dir)
-        fonts.append(WebFont(family, style, weight, "data:font/woff2;base64," + data))
-    return fonts
+    primary = _cmap(font_dir / WEB_FACES[0][3])
+    latin = frozenset((characters & primary) | BASE_REPERTOIRE)  # other scripts never change the key
+    faces = [(face, latin) for face in WEB_FACES]
+    others = {c for c in characters - primary if unicodedata.category(c) not in INVISIBLE_CATEGORIES}
+    for face in FALLBACK_FACES:
+        drawn = others & _cmap(font_dir / face[3])
+        if drawn:
+            faces.append((face, frozenset(drawn | set(JOINERS) | {" "})))
+    return [
+        WebFont(family, style, weight, "data:font/woff2;base64," + _subset(font_dir / file_name, wanted, cache_dir))
+        for (family, style, weight, file_name), wanted in faces
+    ]
 
 
-def _is_arabic(character: str) -> bool:
-    code = ord(character)
-    return any(low <= code <= high for low, high in ARABIC_BLOCKS)
+@functools.cache
+def _cmap(path: Path) -> frozenset[str]:
+    """The characters a font draws (read once per process)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(chr(code) for code in font.getBestCmap())
 
 
 def _subset(path: Path, characters: frozenset[str], cache_dir: Path | None) -> str:

@@ -845,7 +845,7 @@ def test_missing_glyph_in_a_figure_label_is_a_located_error(
     assert main(["build", "--quiet", "--variant", "pdf", "--out", "out", "brief"]) == 1
     assert (  # found before anything is drawn: the chronology would print the title with a box too
         "brief/timeline.yaml:2:43: error: '中' (U+4E2D) is in none of the embedded fonts "
-        "(Noto Serif, Noto Sans, Noto Naskh Arabic); it would print as an empty box"
+        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Symbols, Symbols 2 and Math); it would print as an empty box"
     ) in capsys.readouterr().err.splitlines()
     assert not (tmp_path / "out").exists()
 

@@ -578,12 +578,12 @@ def test_eight_levels_of_lists_are_all_printed(content_tree: ContentTree, tmp_pa
 
 
 def test_check_finds_characters_no_font_draws(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = content_tree({"sections/one.md": "# One\n\nAn arrow \u2192 here [@ref1].\n"})
+    folder = content_tree({"sections/one.md": "# One\n\nA sign \u6f22 here [@ref1].\n"})
     code, lines = _check(folder, capsys)
     assert code == 1
     assert lines == [
-        f"{folder / 'sections/one.md'}:3:10: error: '\u2192' (U+2192) is in none of the embedded fonts "
-        "(Noto Serif, Noto Sans, Noto Naskh Arabic); it would print as an empty box"
+        f"{folder / 'sections/one.md'}:3:8: error: '\u6f22' (U+6F22) is in none of the embedded fonts "
+        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Symbols, Symbols 2 and Math); it would print as an empty box"
     ]
 
 
@@ -649,3 +649,42 @@ def test_up_to_date_sees_hidden_folders_and_ignores_outputs_inside_the_folder(
     assert main(argv) == 0
     assert "up to date" not in capsys.readouterr().err
     assert "Changed text" in (folder / "output" / "brief.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("key", "ours"),
+    [("bibliography", "references"), ("csl", "citation-style"), ("lang", "language"), ("papersize", "paper"),
+     ("abstract", "summary")],
+)
+def test_pandoc_and_quarto_keys_are_named_ours(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str], key: str, ours: str
+) -> None:
+    folder = content_tree({"briefing.yaml": f"""\
+        title: Test Briefing
+        date: "2025-06-01"
+        sections: [sections/one.md]
+        references: refs.yaml
+        {key}: x
+        """})
+    code, lines = _check(folder, capsys)
+    assert code == 1
+    assert lines == [f"{folder / 'briefing.yaml'}:5:1: error: unknown key '{key}' in briefing.yaml "
+                     f"(Pandoc and Quarto's '{key}' is '{ours}' here)"]
+
+
+def test_hebrew_arrows_check_marks_and_warning_signs_are_drawn(content_tree: ContentTree, tmp_path: Path) -> None:
+    from briefing.config import BuildConfig, Variant
+    from briefing.pipeline import build
+
+    from .helpers import embedded_fonts, page_texts
+
+    text = "Talks \u2192 progress \u2713, risk \u26a0, in Hebrew \u05e9\u05dc\u05d5\u05dd, and \u2211 of costs"
+    folder = content_tree({"sections/one.md": f"# One\n\n{text} [@ref1].\n"})
+    result = build(BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0))
+    pdf = result.outputs[0].path
+    extracted = "\n".join(page_texts(pdf))
+    for char in "\u2192\u2713\u26a0\u2211":
+        assert char in extracted
+    fonts = " ".join(embedded_fonts(pdf))
+    for family in ("Symbols", "Hebrew", "Math"):
+        assert family in fonts

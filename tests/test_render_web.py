@@ -141,6 +141,12 @@ def test_fonts_travel_inside_the_page_as_woff2(content_tree: ContentTree, tmp_pa
         assert len(font) < 60_000  # a subset, not the 600 kB face
     arabic = _web(content_tree({"sections/one.md": "# One\n\nKhamenei (علی خامنه‌ای) [@ref1].\n"}), tmp_path / "ar")
     assert 'font-family: "Noto Naskh Arabic"' in arabic
+    assert 'font-family: "Noto Serif Hebrew"' not in arabic  # a fallback face only when the page needs it
+    hebrew = _web(content_tree({"sections/one.md": "# One\n\nThe Knesset (כנסת) \u2192 a vote [@ref1].\n"}),
+                  tmp_path / "he")
+    assert 'font-family: "Noto Serif Hebrew"' in hebrew
+    assert 'font-family: "Noto Sans Hebrew"' in hebrew
+    assert re.search(r'font-family: "Noto Sans (Symbols|Symbols 2|Math)"', hebrew)  # the arrow
     assert "url(" not in re.sub(r'url\("data:[^"]+"\)', "", arabic)  # nothing to fetch
 
 

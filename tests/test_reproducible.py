@@ -15,18 +15,26 @@ pytestmark = pytest.mark.slow
 EPOCH = "1750000000"  # 2025-06-15T15:06:40Z
 
 
-def _build(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    workdir = tmp_path / name
+def _build(workdir: Path) -> dict[str, bytes]:
+    """Every edition of the starter, in a folder of its own (with its own cache: figures drawn again)."""
     workdir.mkdir()
-    monkeypatch.chdir(workdir)  # a cache of its own: the figures are drawn again
-    assert main(["build", "--quiet", "--variant", "all", "--out", "out", str(STARTER_DIR)]) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        patch.chdir(workdir)
+        assert main(["build", "--quiet", "--variant", "all", "--out", "out", str(STARTER_DIR)]) == 0
     return {path.name: path.read_bytes() for path in sorted((workdir / "out").iterdir())}
 
 
-def test_two_builds_give_byte_identical_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    first = _build(tmp_path, "one", monkeypatch)
-    second = _build(tmp_path, "two", monkeypatch)
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+    """One build shared by the tests that only read it."""
+    workdir = tmp_path_factory.mktemp("reproducible") / "one"
+    return workdir, _build(workdir)
+
+
+def test_two_builds_give_byte_identical_outputs(first_build: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
+    first = first_build[1]
+    second = _build(tmp_path / "two")
     assert set(first) == {
         "starter.pdf", "starter-print.pdf", "starter-handout.pdf", "starter-booklet.pdf", "starter.html",
         "starter.manifest.json",
@@ -35,23 +43,21 @@ def test_two_builds_give_byte_identical_outputs(tmp_path: Path, monkeypatch: pyt
         assert first[name] == second[name], f"{name} differs between two builds"
 
 
-def test_dates_come_from_the_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    outputs = _build(tmp_path, "one", monkeypatch)
+def test_dates_come_from_the_epoch(first_build: tuple[Path, dict[str, bytes]]) -> None:
+    workdir, outputs = first_build
     manifest = json.loads(outputs["starter.manifest.json"])
     assert manifest["source_date_epoch"] == int(EPOCH)
     assert manifest["built"] == "2025-06-15T15:06:40+00:00"
     for name in ("starter.pdf", "starter-print.pdf"):
-        with pikepdf.open(tmp_path / "one" / "out" / name) as pdf:
+        with pikepdf.open(workdir / "out" / name) as pdf:
             assert str(pdf.docinfo["/CreationDate"]).startswith("D:20250615150640")
             assert str(pdf.docinfo["/ModDate"]).startswith("D:20250615150640")
 
 
-def test_manifest_lists_inputs_and_outputs_with_hashes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_manifest_lists_inputs_and_outputs_with_hashes(first_build: tuple[Path, dict[str, bytes]]) -> None:
     import hashlib
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    outputs = _build(tmp_path, "one", monkeypatch)
+    outputs = first_build[1]
     manifest = json.loads(outputs["starter.manifest.json"])
     inputs = {entry["path"] for entry in manifest["inputs"]}
     assert {"briefing.yaml", "sections/01-background.md", "timeline.yaml", "references.bib"} <= inputs

@@ -59,7 +59,7 @@ def test_glyph_missing_from_the_fonts_is_located_in_the_content(
     folder = content_tree({"sections/one.md": "# One\n\nText citing [@ref1], with 漢 in it.\n"})
     assert failures(folder, tmp_path) == [
         "sections/one.md:3:27: error: '漢' (U+6F22, page 3) is in none of the embedded fonts "
-        "(Noto Serif, Noto Sans, Noto Naskh Arabic); it would print as an empty box"
+        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Symbols, Symbols 2 and Math); it would print as an empty box"
     ]
 
 
