@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
+from .graphs import closing_edges
 from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_text, read_yaml, resolve_inside
 from .model import Reference, ReferenceFile
 
@@ -171,24 +172,9 @@ _INHERITS = re.compile(r"\b(crossref|xdata)\s*=\s*(?:\{([^{}]*)\}|\"([^\"]*)\"|(
 def _check_inheritance(parents: dict[str, list[tuple[str, SourceLocation]]], report: Diagnostics) -> None:
     """An entry that inherits from itself, directly or through others, would make pandoc loop until
     it runs out of memory: report the field that closes the loop."""
-    done: set[str] = set()
-    for start in parents:  # depth first over every edge, with a stack of our own
-        if start in done:
-            continue
-        path, pending = [start], [iter(parents[start])]
-        while pending:
-            step = next(pending[-1], None)
-            if step is None:
-                done.add(path.pop())
-                pending.pop()
-                continue
-            name, field = step
-            if name in path:
-                report.error(field, f"BibTeX entry '{path[-1]}' inherits from '{name}', which inherits from it: "
-                                    "crossref and xdata may not form a loop")
-            elif name in parents and name not in done:
-                path.append(name)
-                pending.append(iter(parents[name]))
+    for child, parent, field in closing_edges(parents):
+        report.error(field, f"BibTeX entry '{child}' inherits from '{parent}', which inherits from it: "
+                            "crossref and xdata may not form a loop")
 
 
 def _entry_end(text: str, start: int, opening: str) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
+from .graphs import closing_edges
 from .load import ContentFiles, LocatedStr, read_text, resolve_inside
 from .model import CitationStyle
 
@@ -224,25 +225,10 @@ def _check_recursion(macros: dict[str, Any], where: Any, report: Diagnostics) ->
         name: [(e.get("macro"), e) for e in macro.iter(f"{_CS}text", f"{_CS}key") if e.get("macro") in macros]
         for name, macro in macros.items()
     }
-    done: set[str] = set()
     found = False
-    for start in macros:  # depth first with a stack of our own: a style may chain thousands of macros
-        if start in done:
-            continue
-        path, pending = [start], [iter(calls.get(start, []))]
-        while pending:
-            step = next(pending[-1], None)
-            if step is None:
-                done.add(path.pop())
-                pending.pop()
-                continue
-            callee, element = step
-            if callee in path:
-                report.error(where(element), f"CSL macro '{callee}' calls itself (through '{path[-1]}'): it would never end")
-                found = True
-            elif callee not in done:
-                path.append(callee)
-                pending.append(iter(calls.get(callee, [])))
+    for caller, callee, element in closing_edges(calls):
+        report.error(where(element), f"CSL macro '{callee}' calls itself (through '{caller}'): it would never end")
+        found = True
     return not found
 
 

@@ -19,7 +19,6 @@ from .figure_draw import FONT_FILES, MM_PER_INCH, PT_PER_INCH
 from .figure_layout import Layout, make_layout
 from .figure_model import LayoutEvent, LayoutRequest, Strategy
 from .fonts import uncovered
-from .markdown import smart_text
 from .model import (
     Category,
     DrawnFigure,
@@ -30,6 +29,7 @@ from .model import (
     TimelineEvent,
     TimelineFigureSpec,
 )
+from .typography import smart_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

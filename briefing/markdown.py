@@ -30,6 +30,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
 from .model import Briefing, ImageFigure, MarkdownSource, PartialDate, TimelineFigureSpec
+from .typography import TYPOGRAPHY
 from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
 ALLOWED_ATTRIBUTES = ("id", "class", "lang")
@@ -103,6 +104,11 @@ class Target:
     @property
     def label(self) -> str:
         return f"{CROSSREF_PREFIXES[self.kind]}\u00a0{self.number}"  # never split "Section | 2.1"
+
+    @property
+    def kind_name(self) -> str:
+        """The key of its word in the language's strings ('section', 'figure', 'table')."""
+        return CROSSREF_PREFIXES[self.kind].lower()
 
 
 @dataclass
@@ -286,19 +292,6 @@ def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[To
 # -- markdown-it set-up and rules ------------------------------------------------------------
 
 
-TYPOGRAPHY = ["replacements", "smartquotes"]
-"""markdown-it's typographer rules: the prose and the figure labels get the same punctuation."""
-
-_PLAIN_TYPOGRAPHER = MarkdownIt("zero", {"typographer": True}).enable(TYPOGRAPHY)
-"""Text rules only: markup characters in a label stay as written."""
-
-
-def smart_text(text: str) -> str:
-    """Plain text (a figure label) with the prose's punctuation: curly quotes, dashes, ellipses."""
-    tokens = _PLAIN_TYPOGRAPHER.parseInline(text)
-    return "".join(child.content for child in tokens[0].children or []) if tokens else text
-
-
 def _make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "maxNesting": MARKDOWN_IT_NESTING})
     md.enable(["table", *TYPOGRAPHY])
@@ -306,6 +299,7 @@ def _make_markdown() -> MarkdownIt:
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
     md.core.ruler.after("heading_attributes", "table_captions", _table_captions)
+    md.core.ruler.after("smartquotes", "move_table_captions", _move_table_captions)
     md.core.ruler.at("inline", _inline_with_lines)
     md.core.ruler.after("inline", "image_figures", _image_figures)
     md.core.ruler.after("image_figures", "refused_attributes", _refused_attributes)
@@ -387,7 +381,18 @@ def _table_captions(state: StateCore) -> None:
                         table_open.attrSet("id", ident)
                 inline.content = caption
                 table_open.meta["caption"] = inline
-                del tokens[index + 1: index + 4]
+                tokens[index + 1].meta["table_caption"] = True  # taken out after the typographer saw it
+        index += 1
+
+
+def _move_table_captions(state: StateCore) -> None:
+    """The caption paragraphs leave the flow once the inline rules and the typographer have run on them."""
+    tokens = state.tokens
+    index = 0
+    while index < len(tokens):
+        if tokens[index].type == "paragraph_open" and tokens[index].meta.get("table_caption"):
+            del tokens[index: index + 3]
+            continue
         index += 1
 
 

@@ -16,6 +16,7 @@ from .citations import BibliographyEntry, Citations
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
+from .i18n import load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
@@ -68,7 +69,17 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: str) -> Markup:
+    """Text as a CSS string literal inside the page's <style> (page furniture in a translated language).
+
+    Escaped for CSS, not HTML: quotes, backslashes and anything that could close the style element.
+    """
+    escaped = "".join(f"\\{ord(char):x} " if char in '\\"<>&\n' else char for char in text)
+    return Markup(f'"{escaped}"')
 
 
 def render_html(
@@ -92,6 +103,9 @@ def render_html(
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
     env = make_environment(templates_dir)
+    language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    env.filters["long_date"] = language.long_date
+    env.filters["partial_date"] = language.partial_date
     spec = edition(variant)
     web = WebNotes() if spec.screen else None
     inline_assets = spec.inline_assets
@@ -112,7 +126,7 @@ def render_html(
         template = env.select_template(partial_names(name, spec.partials))
         return Markup(template.render(
             figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-            variant=variant.value, edition=spec, **context,
+            variant=variant.value, edition=spec, t=language, **context,
         ))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
@@ -154,6 +168,7 @@ def render_html(
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "press": _press_profiles(briefing) if spec.press else None,
         "bound": spec.bound,
+        "t": language,
         "edition": spec,
         "blank_pages": blank_pages,
         "handout": handout,

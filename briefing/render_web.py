@@ -17,8 +17,9 @@ from markupsafe import Markup
 
 from .markdown import Heading, ParsedDocument
 
-KEY_JUDGMENTS = "Key judgments"
-CHRONOLOGY = "Chronology"
+KEY_JUDGMENTS = "key-judgments"
+CHRONOLOGY = "chronology"
+"""Places named by their key in ``templates/i18n/``: the template words them in the briefing's language."""
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
 _TABLE_OPEN = re.compile(r"<table\b")
 _LINK_TAG = re.compile(r"</?a\b[^>]*>")
@@ -86,7 +87,7 @@ def demote_headings(html: Markup) -> Markup:
 
 def scrolling_tables(html: Markup) -> Markup:
     """Each table in a box of its own that scrolls sideways on a narrow screen (focusable, so keys scroll it)."""
-    text = _TABLE_OPEN.sub('<div class="table-scroll" role="region" aria-label="Table" tabindex="0"><table', str(html))
+    text = _TABLE_OPEN.sub('<div class="table-scroll" tabindex="0"><table', str(html))
     return Markup(text.replace("</table>", "</table></div>"))
 
 
@@ -113,10 +114,11 @@ def contents_tree(headings: list[Heading]) -> list[TocEntry]:
 
 
 def citation_places(document: ParsedDocument) -> dict[int, str]:
-    """Each citation's index -> where it stands: "Key judgments", "§ 2.1", "Chronology"."""
+    """Each citation's index -> where it stands: "key-judgments", "§ 2.1", a heading's text, "chronology"."""
     places: dict[int, str] = {}
-    if document.summary:
-        _walk(document.summary.tokens, document.summary.env, KEY_JUDGMENTS, places, numbered=False)
+    for front in (document.bottom_line, document.summary):
+        if front is not None:
+            _walk(front.tokens, front.env, KEY_JUDGMENTS, places, numbered=False)
     for fragment in document.sections:
         _walk(fragment.tokens, fragment.env, "", places, numbered=True)
     for cluster in document.event_citations:
@@ -137,10 +139,10 @@ class Backlinks:
 
 
 def backlinks(cited_in: tuple[int, ...], places: dict[int, str]) -> list[Backlinks]:
-    """Group a work's citations by the part they stand in: "§ 1.1, Chronology (1, 2, 3)"."""
+    """Group a work's citations by the part they stand in: "§ 1.1, Chronology (1, 2, 3)" once worded."""
     groups: list[Backlinks] = []
     for index in cited_in:
-        place = places.get(index, "the text")
+        place = places.get(index, f"[{index + 1}]")  # every citation has a place; a number if one ever had not
         if groups and groups[-1].place == place:
             groups[-1] = Backlinks(place, (*groups[-1].citations, index))
         else:

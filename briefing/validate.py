@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 from .bibliography import read_references
+from .config import DEFAULT_TEMPLATES_DIR
 from .csl_style import load_style
 from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
+from .i18n import resolve_language, supported_languages
 from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_text, read_yaml, resolve_inside
 from .model import (
     Author,
@@ -24,6 +26,7 @@ from .model import (
     TimelineEvent,
 )
 from .press import read_print_settings
+from .typography import smart_text
 
 BRIEFING_KEYS = (
     "title", "subtitle", "date", "version", "authors", "organization", "classification",
@@ -109,6 +112,13 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     language = _string(config, "language", report) or "en"
     if "language" in config and not LANGUAGE_PATTERN.match(language):
         report.error(config["language"].location, f"language '{language}' is not a BCP 47 tag such as 'en' or 'en-GB'")
+    elif "language" in config and resolve_language(language, DEFAULT_TEMPLATES_DIR) is None:
+        supported = ", ".join(supported_languages(DEFAULT_TEMPLATES_DIR))
+        report.error(
+            config["language"].location,
+            f"language '{language}' is not supported (supported: {supported}); a translator adds one as "
+            "templates/i18n/TAG.yaml, and left-to-right scripts only",
+        )
     subtitle = _string(config, "subtitle", report)
     for key, text, limit in (("title", title, MAX_TITLE_CHARS), ("subtitle", subtitle, MAX_SUBTITLE_CHARS)):
         if text is not None and len(text) > limit:
@@ -121,13 +131,13 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     if title is None or date is None:
         return None
     return Metadata(
-        title=title,
+        title=smart_text(title),
         title_location=config["title"].location,
         date=date,
-        subtitle=subtitle,
+        subtitle=smart_text(subtitle) if subtitle else None,
         version=_string(config, "version", report),
         authors=_authors(config.get("authors"), report),
-        organization=_string(config, "organization", report),
+        organization=_smart(_string(config, "organization", report)),
         classification=_string(config, "classification", report),
         language=language,
         paper=Paper(paper) if paper else Paper.A4,
@@ -135,6 +145,11 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
         keywords=tuple(_string_list(config.get("keywords"), "keywords", report)),
         nocite=tuple(CitationKey(v.lstrip("@"), v.location) for v in _string_list(config.get("nocite"), "nocite", report)),
     )
+
+
+def _smart(text: str | None) -> str | None:
+    """Plain text a reader sees, with the prose's punctuation."""
+    return smart_text(text) if text else text
 
 
 def _string(mapping: LocatedDict, key: str, report: Diagnostics) -> str | None:
@@ -190,19 +205,19 @@ def _authors(value: Any, report: Diagnostics) -> tuple[Author, ...]:
     if value is None:
         return ()
     if isinstance(value, LocatedStr):
-        return (Author(str(value)),)
+        return (Author(smart_text(str(value))),)
     if not isinstance(value, LocatedList):
         report.error(value.location, "'authors' must be a list of names or of {name, affiliation}")
         return ()
     authors = []
     for item in value:
         if isinstance(item, LocatedStr):
-            authors.append(Author(str(item)))
+            authors.append(Author(smart_text(str(item))))
         elif isinstance(item, LocatedDict):
             _check_keys(item, ("name", "affiliation"), ("name",), "author", report)
             name = _string(item, "name", report)
             if name:
-                authors.append(Author(name, _string(item, "affiliation", report)))
+                authors.append(Author(smart_text(name), _smart(_string(item, "affiliation", report))))
         else:
             report.error(_location(item, value), "an author is a name or {name, affiliation}")
     return tuple(authors)
@@ -288,7 +303,7 @@ def _categories(value: Any, report: Diagnostics) -> list[Category]:
         if not isinstance(label, LocatedStr):
             report.error(key_location(key, value), f"category '{key}': the label must be text")
             continue
-        categories.append(Category(str(key), str(label)))
+        categories.append(Category(str(key), smart_text(str(label))))
     return categories
 
 
@@ -348,12 +363,12 @@ def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> 
     if title is None or date is None or len(report.errors) > errors_before:
         return None
     return TimelineEvent(
-        title=title,
+        title=smart_text(title),
         date=date,
         location=item.location,
         id=event_id,
         end=end,
-        label=_string(item, "label", report),
+        label=_smart(_string(item, "label", report)),
         category=category,
         tags=tuple(str(t) for t in _string_list(item.get("tags"), "tags", report)),
         summary=_markdown_field(item, "summary", report, inline=True),

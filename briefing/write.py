@@ -13,8 +13,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import OutputError
@@ -26,14 +26,8 @@ JOURNAL_SUFFIX = ".commit.json"
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` in one step, so readers and concurrent builds never see half a file."""
     temporary = _stage(path, data)
-    try:
+    with _removed_on_failure(temporary, path):
         os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise output_error(path, error) from error
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def write_set(files: Mapping[Path, bytes], name: str) -> None:
@@ -83,19 +77,26 @@ def _stage(path: Path, data: bytes) -> Path:
     except OSError as error:
         raise output_error(path, error) from error
     temporary = Path(name)
-    try:
+    with _removed_on_failure(temporary, path):
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
+    return temporary
+
+
+@contextmanager
+def _removed_on_failure(temporary: Path, path: Path) -> Iterator[None]:
+    """On any failure the temporary file goes; a failure of the file system names ``path`` and its cause."""
+    try:
+        yield
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise output_error(path, error) from error
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return temporary
 
 
 def _write_journal(journal: Path, staged: Mapping[Path, Path]) -> None:

@@ -81,3 +81,103 @@ def test_urls_never_break_after_a_hyphen(us_iran_build: BuildResult) -> None:
     references = text.split("\nReferences\n", 1)[1]
     assert "https://" in references
     assert not re.search(r"(?m)-$", references), "a line of the references ends with a hyphen"
+
+
+def _straight_marks(text: str) -> list[str]:
+    """Lines with a straight quote or apostrophe, URLs aside."""
+    return [line for line in text.splitlines() if re.search(r"['\"]", re.sub(r"https?://\S+", "", line))]
+
+
+def test_no_straight_quotes_reach_the_page(us_iran_build: BuildResult, starter_build: BuildResult) -> None:
+    for result in (us_iran_build, starter_build):
+        assert _straight_marks("\n".join(page_texts(_pdf(result)))) == []
+
+
+def test_text_from_yaml_gets_the_prose_punctuation(content_tree: ContentTree, tmp_path: Path) -> None:
+    folder = content_tree({
+        "briefing.yaml": """\
+            title: "Iran's 'red lines' -- and America's"
+            date: "2025-06-01"
+            organization: O'Neill Institute
+            sections: [sections/one.md]
+            references: refs.yaml
+            timeline: timeline.yaml
+            """,
+        "timeline.yaml": """\
+            categories: {talks: "Talks 'n' deals"}
+            events:
+              - {date: "2001-02-03", title: "The \\"Muscat\\" channel's start...", category: talks, sources: [ref1]}
+            """,
+        "sections/one.md": "# One\n\nText [@ref1].\n\n| A | B |\n|---|---|\n| 1 | 2 |\n\nTable: The 'options' table\n",
+    })
+    config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
+    text = "\n".join(page_texts(_pdf(build(config))))
+    assert _straight_marks(text) == []
+    for expected in ("Iran’s ‘red lines’ – and America’s", "O’NEILL INSTITUTE", "“Muscat” channel’s start…",
+                     "TALKS ‘N’ DEALS", "The ‘options’ table"):
+        assert expected in " ".join(text.split()), expected
+
+
+def test_every_language_file_has_every_string() -> None:
+    import yaml
+
+    from briefing.config import DEFAULT_TEMPLATES_DIR
+
+    folder = DEFAULT_TEMPLATES_DIR / "i18n"
+    english = set(yaml.safe_load((folder / "en.yaml").read_text(encoding="utf-8")))
+    languages = sorted(path.stem for path in folder.glob("*.yaml"))
+    assert {"en", "en-GB", "fr", "de", "es", "it", "pt", "ru"} <= set(languages)
+    for language in languages:
+        strings = yaml.safe_load((folder / f"{language}.yaml").read_text(encoding="utf-8"))
+        assert set(strings) == english, language
+        assert all(isinstance(value, str) and value.strip() for value in strings.values()), language
+
+
+def test_fixed_strings_and_dates_follow_the_language(content_tree: ContentTree, tmp_path: Path) -> None:
+    folder = content_tree({
+        "briefing.yaml": """\
+            title: Sécurité de l’eau
+            date: "2025-06-01"
+            language: fr
+            summary: "- Un jugement [@ref1] (voir @sec-one)."
+            sections: [sections/one.md]
+            references: refs.yaml
+            timeline: timeline.yaml
+            """,
+        "timeline.yaml": """\
+            events:
+              - {date: "2001-02-03", title: Début, sources: [ref1]}
+              - {date: "2003-11", title: Suite, sources: [ref1]}
+            """,
+    })
+    config = BuildConfig(folder, tmp_path / "out", (Variant.PDF, Variant.HANDOUT), cache_dir=tmp_path / "cache", epoch=0)
+    result = build(config)
+    text = " ".join(" ".join(page_texts(_pdf(result))).split())
+    for expected in ("Principales conclusions", "Sommaire", "Chronologie", "Références",
+                     "1 juin 2025", "3 février 2001", "novembre 2003", "(voir Section 1)", "Page 2 sur"):
+        assert expected in text, expected
+    for english in ("Key judgments", "Contents", "References", "June", "Page 2 of"):
+        assert english not in text, english
+    handout = " ".join(" ".join(page_texts(result.outputs[1].path)).split())
+    assert "Fiche" in handout
+    assert "Au 1 juin 2025" in handout
+
+
+def test_an_unsupported_language_is_a_located_error(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from briefing.cli import main
+
+    folder = content_tree({"briefing.yaml": """\
+        title: T
+        date: "2025-06-01"
+        language: he
+        sections: [sections/one.md]
+        references: refs.yaml
+        """})
+    capsys.readouterr()
+    assert main(["check", str(folder)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
+    assert errors == [f"{folder / 'briefing.yaml'}:3:11: error: language 'he' is not supported (supported: de, en, "
+                      "en-GB, es, fr, it, pt, ru); a translator adds one as templates/i18n/TAG.yaml, and left-to-right "
+                      "scripts only"]
