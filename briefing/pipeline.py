@@ -64,13 +64,19 @@ class Prepared:
 
 
 @contextmanager
-def step(number: int, report: Diagnostics, slug: str, gate: bool = True) -> Iterator[None]:
+def step(
+    number: int, report: Diagnostics, slug: str, gate: bool = True, announced: set[tuple[str, int]] | None = None,
+) -> Iterator[None]:
     """Log the stage, run it, and stop the build if it added errors (later stages need valid input).
 
     ``gate=False`` lets the next stage run anyway when it can still find problems of its own,
-    so one run reports every error in the content.
+    so one run reports every error in the content. A stage run again for the same edition (a
+    second layout) is announced once: ``announced`` remembers what was said.
     """
-    PROGRESS_LOGGER.info("[%s] %d/%d %s", slug, number, len(STAGES), STAGES[number - 1])
+    if announced is None or (slug, number) not in announced:
+        PROGRESS_LOGGER.info("[%s] %d/%d %s", slug, number, len(STAGES), STAGES[number - 1])
+        if announced is not None:
+            announced.add((slug, number))
     yield
     if gate and report.errors:
         raise ContentError(report, STAGES[number - 1])
@@ -158,13 +164,18 @@ class _Editions:
         folder = prepared.briefing.folder
         self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
         self.done: dict[Variant, RenderedEdition] = {}
+        self.announced: set[tuple[str, int]] = set()
+        """Stages already named in the progress lines, per edition."""
         self.figures: dict[PageGeometry, dict[str, tuple[DrawnFigure, ...]]] = {}
         """Timeline figures as drawn for each page size (the booklet's text is narrower)."""
+
+    def _label(self, variant: Variant) -> str:
+        return f"{self.config.slug} {variant.value}"
 
     def figures_for(self, geometry: PageGeometry) -> dict[str, tuple[DrawnFigure, ...]]:
         if geometry not in self.figures:
             config, briefing, document = self.config, self.prepared.briefing, self.prepared.document
-            with step(5, self.report, config.slug):
+            with step(5, self.report, config.slug, announced=self.announced):
                 style = FigureStyle(
                     width_mm=geometry.text_width_mm,
                     font_dir=config.templates_dir / "fonts",
@@ -208,7 +219,7 @@ class _Editions:
 
     def _render(self, variant: Variant) -> RenderedEdition:
         """Lay out, then again as the layout asks: back-links naming each page once, pages padded for binding."""
-        config, report, slug = self.config, self.report, self.config.slug
+        config, report = self.config, self.report
         spec, settings = edition(variant), self.prepared.briefing.print_settings
         citations = self.prepared.citations
         geometry = page_geometry(spec.folded, self.paper)
@@ -224,14 +235,15 @@ class _Editions:
             rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
         if padding := -len(rendered.document.pages) % page_multiple_for(spec, settings.stitched):
             rendered = self._layout(variant, self._html(variant, citations, geometry, figures, padding))
-        with step(8, report, slug):
+        with step(8, report, self._label(variant), announced=self.announced):
             context = VerifyContext(
                 self.prepared.document, figures, config.templates_dir / "fonts", self.prepared.texts,
                 self.image_locations, self.prepared.briefing.metadata.title_location,
             )
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()
-        with step(9, report, slug):  # nested resources of SVG images are fetched here, while drawing
+        # nested resources of SVG images are fetched while drawing
+        with step(9, report, self._label(variant), announced=self.announced):
             data = write_pdf(rendered, report, variant, document_id, settings)
             pages = len(rendered.document.pages)
             if spec.folded:
@@ -271,7 +283,7 @@ class _Editions:
         figures: dict[str, tuple[DrawnFigure, ...]], blank_pages: int = 0, handout_fit: int = 0,
     ) -> str:
         briefing, document = self.prepared.briefing, self.prepared.document
-        with step(6, self.report, self.config.slug):
+        with step(6, self.report, self._label(variant), announced=self.announced):
             return render_html(
                 briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
                 self.built, self.report, blank_pages, handout_fit, cache_dir=self.config.cache_dir.resolve(),
@@ -282,7 +294,7 @@ class _Editions:
         self.html[variant] = html
         allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
         template = config.templates_dir / edition(variant).template
-        with step(7, self.report, config.slug):
+        with step(7, self.report, self._label(variant), announced=self.announced):
             return render_pdf(
                 html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
                 **variant_options(variant),

@@ -355,8 +355,11 @@ def test_nocite_star_lists_every_reference(tmp_path: Path) -> None:
 
 
 def _partial(name: str, **values: object) -> str:
+    from briefing.i18n import load_language
+
     env = make_environment(PROJECT_DIR / "templates")
-    return env.get_template(f"partials/{name}.html").render(**values)
+    english = load_language("en", PROJECT_DIR / "templates")
+    return env.get_template(f"partials/{name}.html").render(t=english, **values)
 
 
 def test_each_citation_has_an_anchor_and_each_entry_links_back() -> None:

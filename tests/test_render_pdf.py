@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pdfplumber
 import pikepdf
 import pytest
 
@@ -115,7 +114,6 @@ def test_figures_carry_alt_text_and_real_text(us_iran_build: BuildResult) -> Non
     assert len(alts) >= 3
     assert all(alt.startswith("Timeline of ") for alt in alts)
     assert "19 August 1953, 1953 coup" in alts[0]
-    with pdfplumber.open(path) as pdf:  # figure text is spaced by position, not by space glyphs
-        text = "\n".join(page.extract_text(x_tolerance=1) or "" for page in pdf.pages)
+    text = "\n".join(page_texts(path))  # labels are text runs with their spaces (pdfplumber: test_figures.py)
     for label in ("1953 coup", "Natanz revealed", "Israel strikes Iran"):
         assert label in text, f"figure label {label!r} is not selectable text"

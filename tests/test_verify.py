@@ -45,7 +45,9 @@ def test_contents_entry_on_the_wrong_page(content_tree: ContentTree, tmp_path: P
 
 
 def test_internal_link_without_target(content_tree: ContentTree, tmp_path: Path) -> None:
-    templates = edited_templates(tmp_path, "partials/cover.html", "<dt>As of</dt>", '<dt><a href="#nowhere">As of</a></dt>')
+    templates = edited_templates(
+        tmp_path, "partials/cover.html", "<dt>{{ t['as-of'] }}</dt>", '<dt><a href="#nowhere">As of</a></dt>'
+    )
     problems = failures(content_tree(), tmp_path, templates)
     assert problems == ["templates/briefing.html: error: page 1: internal link to '#nowhere' has no target"]
 
