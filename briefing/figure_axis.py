@@ -39,6 +39,7 @@ def make_ticks(
     data_days: Sequence[float],
     spacing: float,
     right_limit: float,
+    months: Sequence[str] = (),
 ) -> list[Tick]:
     """Ticks for the range [low, high): years, months, or the data's own days on short axes.
 
@@ -54,7 +55,7 @@ def make_ticks(
     else:
         candidates = [_data_day_ticks(low, high, data_days)]
     for ticks in candidates:
-        labelled = _label(ticks, to_x, label_width, spacing, right_limit, thin=ticks is candidates[-1])
+        labelled = _label(ticks, to_x, label_width, spacing, right_limit, thin=ticks is candidates[-1], months=months)
         if labelled is not None:
             return labelled
     return []
@@ -96,6 +97,7 @@ def _label(
     spacing: float,
     right_limit: float,
     thin: bool,
+    months: Sequence[str] = (),
 ) -> list[Tick] | None:
     """Label the ticks; None when labels would collide (try a coarser step), unless ``thin``.
 
@@ -111,7 +113,7 @@ def _label(
     for day in dates:
         position = day_number(day) + offset
         x = to_x(position)
-        text = _tick_text(day, previous, dates)
+        text = _tick_text(day, previous, dates, months)
         width = label_width(text)
         fits = x >= previous_end and x + spacing + width <= right_limit
         if not fits and not thin:
@@ -132,9 +134,9 @@ def _is_day_scale(dates: list[dt.date]) -> bool:
     return len(dates) >= 1 and not all(d.day == 1 for d in dates)
 
 
-def _tick_text(day: dt.date, previous: dt.date | None, dates: list[dt.date]) -> str:
+def _tick_text(day: dt.date, previous: dt.date | None, dates: list[dt.date], months: Sequence[str] = ()) -> str:
     """Year ticks say the year; month ticks the month (with the year when it changes); days likewise."""
-    month = calendar.month_abbr[day.month]
+    month = months[day.month - 1] if months else calendar.month_abbr[day.month]
     if all(d.month == 1 and d.day == 1 for d in dates):
         return str(day.year)
     if all(d.day == 1 for d in dates):

@@ -9,6 +9,7 @@ so that each label is one run of text with its spaces, which SVG text in WeasyPr
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays fo
 FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf",
               "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf", "NotoSansSymbols-Regular.ttf",
               "NotoSansSymbols2-Regular.ttf", "NotoSansMath-Regular.ttf")
-FALLBACK_FAMILIES = ["Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans Symbols", "Noto Sans Symbols 2", "Noto Sans Math"]
+FALLBACK_FAMILIES = ["Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math"]
 """Tried in turn, glyph by glyph, for what Noto Sans lacks (as the stylesheet's font lists do)."""
 """Persian and Arabic names in labels: matplotlib falls back to it glyph by glyph, as the page does."""
 PT_PER_INCH = 72.0
@@ -71,8 +72,16 @@ def figure_context(style: FigureStyle) -> Iterator[None]:
         "savefig.dpi": PT_PER_INCH,
         "lines.solid_capstyle": "butt",
     }
-    with matplotlib.rc_context(rc):
-        yield
+    # A fallback family without a bold face (Symbols 2, Math) is used at its regular weight; matplotlib
+    # says so on every bold label. Coverage is ours to check (fonts.py), so its notices are silenced.
+    font_log = logging.getLogger("matplotlib.font_manager")
+    level = font_log.level
+    font_log.setLevel(logging.ERROR)
+    try:
+        with matplotlib.rc_context(rc):
+            yield
+    finally:
+        font_log.setLevel(level)
 
 
 def text_measure(style: FigureStyle) -> Measure:

@@ -232,6 +232,7 @@ class PanelGeometry:
             data_days,
             self.m.tick_pad,
             self.limits[1],
+            self.request.months,
         )
 
     def _band_x(self, band: tuple[float, float]) -> tuple[float, float]:

@@ -146,7 +146,7 @@ def _with_inset(
     outside = [i for i in range(len(request.events)) if i not in set(inside)]
     builder = _Builder(request, metrics, measure)
     band = (day_number(first), day_number(last) + 1)
-    band_label = _interval_text(first, last)
+    band_label = _interval_text(first, last, request.months)
     while True:  # later passes number what found no room (numbers widen markers: place again)
         builder.reset_drawing()
         main = builder.panel(outside, _window(request), top=builder.legend_bottom(), band=(band, band_label))
@@ -378,13 +378,16 @@ def _to_date(number: float) -> dt.date:
     return dt.date.fromordinal(ordinal)
 
 
-def _interval_text(first: dt.date, last: dt.date) -> str:
+def _interval_text(first: dt.date, last: dt.date, months: Sequence[str] = ()) -> str:
     """'Feb–Jun 2025', '3–18 Jun 2025', 'Nov 2024–Feb 2025': the band's name, as short as it can be."""
+    def month(day: dt.date) -> str:
+        return months[day.month - 1] if months else f"{day:%b}"
+
     if first.year != last.year:
-        return f"{first:%b} {first.year}\u2013{last:%b} {last.year}"
+        return f"{month(first)} {first.year}\u2013{month(last)} {last.year}"
     if first.month != last.month:
-        return f"{first:%b}\u2013{last:%b} {last.year}"
-    return f"{first.day}\u2013{last.day} {first:%b} {first.year}"
+        return f"{month(first)}\u2013{month(last)} {last.year}"
+    return f"{first.day}\u2013{last.day} {month(first)} {first.year}"
 
 
 def _wrap(text: str, measure: Measure, width: float, date_text: str) -> list[str]:

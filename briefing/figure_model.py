@@ -66,6 +66,8 @@ class LayoutRequest:
     rows: int = 2
     """Label rows above the axis, and again below it."""
     max_height: float = 10_000.0
+    months: tuple[str, ...] = ()
+    """Abbreviated month names for the ticks (January first); empty: English."""
 
 
 @dataclass(frozen=True)

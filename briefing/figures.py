@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,11 +117,9 @@ def _drawable(
 
 def _style_for(spec: TimelineFigureSpec, style: FigureStyle) -> FigureStyle:
     """The page's figure style with the author's ``width=`` and ``height=``."""
-    return FigureStyle(
+    return replace(
+        style,
         width_mm=spec.width_mm if spec.width_mm is not None else style.width_mm,
-        font_dir=style.font_dir,
-        font_size_pt=style.font_size_pt,
-        sans_family=style.sans_family,
         max_height_mm=spec.height_mm if spec.height_mm is not None else style.max_height_mm,
     )
 
@@ -173,6 +172,7 @@ def cache_key(
                 "font_size_pt": style.font_size_pt,
                 "sans_family": style.sans_family,
                 "max_height_mm": style.max_height_mm,
+                "months": list(style.months),
                 "fonts": dict(sorted(font_hashes.items())),
             },
         }
@@ -207,7 +207,7 @@ def layout_request(
                 start=event.date.first_day(),
                 end=event.end.last_day() if event.end is not None else None,
                 style=styles[event.category],
-                date_text=_key_date(event),
+                date_text=_key_date(event, style.months),
             )
             for event in events
         ),
@@ -221,6 +221,7 @@ def layout_request(
         allow_inset=spec.allow_inset,
         rows=spec.rows,
         max_height=style.max_height_mm / MM_PER_PT,
+        months=style.months,
     )
 
 
@@ -241,20 +242,20 @@ def _ordered(used: list[str | None], styles: dict[str | None, int]) -> list[str 
     return sorted(used, key=lambda key: styles[key])
 
 
-def _key_date(event: TimelineEvent) -> str:
+def _key_date(event: TimelineEvent, months: Sequence[str] = ()) -> str:
     """'4 Nov 1979', 'Jul 1987', '1984–1988', '4 Nov 1979 – 20 Jan 1981': how the key dates an event."""
-    start = _short_date(event.date)
+    start = _short_date(event.date, months)
     if event.end is None:
         return start
-    end = _short_date(event.end)
+    end = _short_date(event.end, months)
     joiner = "\u2013" if event.date.day is None and event.end.day is None and " " not in start + end else " \u2013 "
     return f"{start}{joiner}{end}"
 
 
-def _short_date(date: PartialDate) -> str:
+def _short_date(date: PartialDate, months: Sequence[str] = ()) -> str:
     if date.month is None:
         return str(date.year)
-    month = calendar.month_abbr[date.month]
+    month = months[date.month - 1] if months else calendar.month_abbr[date.month]
     return f"{date.day} {month} {date.year}" if date.day else f"{month} {date.year}"
 
 

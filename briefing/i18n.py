@@ -42,6 +42,13 @@ class Language:
 
         return str(format_date(date, "long", locale=self.locale))
 
+    def month_abbreviations(self) -> tuple[str, ...]:
+        """'Jan'…'Dec', 'janv.'…'déc.': the months as an axis or a key names them."""
+        from babel.dates import get_month_names
+
+        names = get_month_names("abbreviated", locale=self.locale)
+        return tuple(str(names[month]) for month in range(1, 13))
+
     def partial_date(self, date: PartialDate) -> str:
         """A date as precise as it was written: '19 August 1953', 'August 1953', '1953'."""
         from babel.dates import format_skeleton

@@ -274,6 +274,8 @@ class FigureStyle:
     sans_family: str = "Noto Sans"
     max_height_mm: float = 150.0
     """Taller figures are split into parts: text never shrinks below its size to fit a page."""
+    months: tuple[str, ...] = ()
+    """Abbreviated month names in the briefing's language (January first); empty: English."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .editions import edition, page_multiple_for
 from .errors import ContentError, Diagnostic, Diagnostics
 from .figures import draw_figures
 from .fonts import report_uncovered
+from .i18n import load_language, resolve_language
 from .images import check_images
 from .impose import booklet_sheet_sides, impose_booklet
 from .load import ContentFiles, load_content
@@ -176,10 +177,12 @@ class _Editions:
         if geometry not in self.figures:
             config, briefing, document = self.config, self.prepared.briefing, self.prepared.document
             with step(5, self.report, config.slug, announced=self.announced):
+                language = resolve_language(briefing.metadata.language, config.templates_dir) or "en"
                 style = FigureStyle(
                     width_mm=geometry.text_width_mm,
                     font_dir=config.templates_dir / "fonts",
                     max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
+                    months=load_language(language, config.templates_dir).month_abbreviations(),
                 )
                 self.figures[geometry] = draw_figures(
                     document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report

@@ -148,13 +148,17 @@ def test_fixed_strings_and_dates_follow_the_language(content_tree: ContentTree, 
             events:
               - {date: "2001-02-03", title: Début, sources: [ref1]}
               - {date: "2003-11", title: Suite, sources: [ref1]}
+              - {date: "2004-02-10", title: Février, sources: [ref1]}
+              - {date: "2004-06-20", title: Juin, sources: [ref1]}
             """,
+        "sections/one.md": "# One {#sec-one}\n\nTexte [@ref1].\n\n::: {#fig-t .timeline from=\"2004\"}\nLégende.\n:::\n",
     })
     config = BuildConfig(folder, tmp_path / "out", (Variant.PDF, Variant.HANDOUT), cache_dir=tmp_path / "cache", epoch=0)
     result = build(config)
     text = " ".join(" ".join(page_texts(_pdf(result))).split())
     for expected in ("Principales conclusions", "Sommaire", "Chronologie", "Références",
-                     "1 juin 2025", "3 février 2001", "novembre 2003", "(voir Section 1)", "Page 2 sur"):
+                     "1 juin 2025", "3 février 2001", "novembre 2003", "(voir Section 1)", "Page 2 sur",
+                     "avr."):  # the figure's month ticks too
         assert expected in text, expected
     for english in ("Key judgments", "Contents", "References", "June", "Page 2 of"):
         assert english not in text, english
@@ -181,3 +185,12 @@ def test_an_unsupported_language_is_a_located_error(
     assert errors == [f"{folder / 'briefing.yaml'}:3:11: error: language 'he' is not supported (supported: de, en, "
                       "en-GB, es, fr, it, pt, ru); a translator adds one as templates/i18n/TAG.yaml, and left-to-right "
                       "scripts only"]
+
+
+def test_short_key_judgments_and_contents_share_a_page(starter_build: BuildResult, us_iran_build: BuildResult) -> None:
+    starter = page_texts(_pdf(starter_build))
+    assert "Key judgments" in starter[1]
+    assert "Contents" in starter[1]  # a short briefing: one page for both
+    long = page_texts(_pdf(us_iran_build))
+    assert "Contents" not in long[1]  # long judgments: the contents open the next page, whole
+    assert "Contents" in long[2]
