@@ -28,7 +28,8 @@ def test_stage_order(content_tree: ContentTree, tmp_path: Path, monkeypatch: pyt
         build(config)
     finally:
         PROGRESS_LOGGER.setLevel(level)
-    ran = [record.getMessage().split(" ", 2)[2] for record in records]
+    # "[slug] 1/10 Loading content", then "[slug pdf] 6/10 Rendering HTML" once the edition is named
+    ran = [record.getMessage().split("] ", 1)[1].split(" ", 1)[1] for record in records]
     assert ran == list(STAGES)
     assert STAGES == (
         "Loading content", "Validating content", "Parsing Markdown", "Resolving citations", "Drawing figures",
