@@ -233,11 +233,17 @@ class _Editions:
             rendered = self._fit_handout(variant, citations, geometry, figures)
         else:
             rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
-        if spec.backlinks and (reduced := one_backlink_per_page(rendered, citations)):
-            citations = reduced  # known only now: which citations share a page
-            rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
-        if padding := -len(rendered.document.pages) % page_multiple_for(spec, settings.stitched):
-            rendered = self._layout(variant, self._html(variant, citations, geometry, figures, padding))
+        # Known only now: which citations share a page, and how many blank pages binding needs.
+        # Both go into one more layout; shorter back-link lists rarely move a page, but if they
+        # do, the padding is counted again.
+        multiple = page_multiple_for(spec, settings.stitched)
+        reduced = one_backlink_per_page(rendered, citations) if spec.backlinks else None
+        citations = reduced or citations
+        blank, needed = 0, -len(rendered.document.pages) % multiple
+        while reduced is not None or needed != blank:
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures, needed))
+            reduced, blank = None, needed
+            needed = -(len(rendered.document.pages) - blank) % multiple
         with step(8, report, self._label(variant), announced=self.announced):
             context = VerifyContext(
                 self.prepared.document, figures, config.templates_dir / "fonts", self.prepared.texts,

@@ -688,3 +688,21 @@ def test_hebrew_arrows_check_marks_and_warning_signs_are_drawn(content_tree: Con
     fonts = " ".join(embedded_fonts(pdf))
     for family in ("Symbols", "Hebrew", "Math"):
         assert family in fonts
+
+
+def test_a_read_only_output_folder_is_named_with_its_cause(
+    content_tree: ContentTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As root nothing is read-only to us, so the refusal the file system would give is injected."""
+    from briefing import write
+
+    def refused(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(write.tempfile, "mkstemp", refused)
+    folder = content_tree()
+    out = tmp_path / "out"
+    assert main(["build", str(folder), "--out", str(out), "--variant", "html"]) == 3
+    err = capsys.readouterr().err
+    assert f"cannot write '{out / 'brief.html'}': permission denied" in err
+    assert "Traceback" not in err

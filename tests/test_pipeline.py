@@ -28,8 +28,7 @@ def test_stage_order(content_tree: ContentTree, tmp_path: Path, monkeypatch: pyt
         build(config)
     finally:
         PROGRESS_LOGGER.setLevel(level)
-    # "[slug] 1/10 Loading content", then "[slug pdf] 6/10 Rendering HTML" once the edition is named
-    ran = [record.getMessage().split("] ", 1)[1].split(" ", 1)[1] for record in records]
+    ran = [record.getMessage().split("] ", 1)[1].split(" ", 1)[1] for record in records]  # "[slug pdf] 6/10 …"
     assert ran == list(STAGES)
     assert STAGES == (
         "Loading content", "Validating content", "Parsing Markdown", "Resolving citations", "Drawing figures",
