@@ -10,7 +10,7 @@ import json
 from importlib import metadata
 from pathlib import Path
 
-from .config import BuildConfig, briefing_files
+from .config import BuildConfig, briefing_files, find_defaults
 
 RECORD_DIR = "builds"
 DEPENDENCIES = ("briefing", "weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "pypandoc-binary",
@@ -23,6 +23,10 @@ def fingerprint(config: BuildConfig, epoch: int) -> str:
     options = (sorted(v.value for v in config.variants), config.paper and config.paper.value, config.strict, epoch,
                str(config.output_dir.resolve()), [_version(name) for name in DEPENDENCIES])
     digest.update(json.dumps(options, default=str).encode())
+    defaults = find_defaults(config.content_dir.resolve())
+    if defaults is not None:  # the content tree's briefings.yaml is an input of every briefing beneath it
+        stat = defaults.stat()
+        digest.update(f"{defaults}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     engine = Path(__file__).resolve().parent  # a checkout updated without a version change still rebuilds
     for root in (config.content_dir.resolve(), config.templates_dir.resolve(), engine):
         for path in briefing_files(root, config.generated_dirs()):

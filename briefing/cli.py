@@ -96,6 +96,8 @@ def _make_parser() -> argparse.ArgumentParser:
 
     check_parser = commands.add_parser("check", parents=[common], help="validate content; write nothing")
     check_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check_parser.add_argument("--explain", action="store_true",
+                              help="print each setting of briefing.yaml and the file it comes from")
     check_parser.set_defaults(run=_run_check)
 
     watch_parser = commands.add_parser("watch", parents=[common], help="rebuild on every saved change")
@@ -276,12 +278,25 @@ def _run_check(args: argparse.Namespace) -> int:
             check(BuildConfig(content_dir=folder), report)
         except ContentError:
             stopped = True
+        if args.explain:
+            _explain(folder)
         for diagnostic in report:
             print(diagnostic, file=sys.stderr)
         problems = stopped or report.has_failures()
         failed += problems
         LOGGER.info("%s: %s", folder, "problems found" if problems else "ok")
     return 1 if failed else 0
+
+
+def _explain(folder: Path) -> None:
+    """Each effective top-level setting, its value, and where it is written (the briefing or the tree's defaults)."""
+    from .load import load_content
+
+    files = load_content(folder, Diagnostics())
+    for key, value in (files.config or {}).items():
+        where = getattr(value, "location", None) or getattr(key, "location", None)
+        shown = " ".join(str(value).split()) if not isinstance(value, (dict, list)) else f"({len(value)} entries)"
+        print(f"{key}: {shown[:70]}{'…' if len(shown) > 70 else ''}  [{where}]")
 
 
 def _run_watch(args: argparse.Namespace) -> int:

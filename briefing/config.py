@@ -18,6 +18,8 @@ DEFAULT_CACHE_DIR = Path(".cache")
 DEFAULT_CONTENT_DIR = Path("content")
 BRIEFING_FILE = "briefing.yaml"
 """What makes a folder a briefing."""
+DEFAULTS_FILE = "briefings.yaml"
+"""Defaults for every briefing of a content tree (see ``load.DEFAULT_KEYS``)."""
 
 
 class Variant(Enum):
@@ -186,3 +188,16 @@ def briefing_files(root: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if d not in UNREAD_FOLDERS and (here / d).resolve() not in skipped)
         found.extend(here / name for name in sorted(files) if not name.endswith(".tmp"))
     return found
+
+
+def find_defaults(folder: Path) -> Path | None:
+    """The nearest ``briefings.yaml`` above the briefing, looking no higher than the working folder
+    (or only in the parent, for a briefing outside it): a tree's settings, never a stranger's."""
+    top = Path.cwd().resolve()
+    for parent in folder.parents:
+        candidate = parent / DEFAULTS_FILE
+        if candidate.is_file():
+            return candidate
+        if parent == top or not parent.is_relative_to(top):
+            return None
+    return None

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .config import BRIEFING_FILE
+from .config import BRIEFING_FILE, DEFAULTS_FILE, find_defaults
 from .errors import Diagnostics, SourceLocation
 
 MAX_FILE_BYTES = 5_000_000
@@ -55,6 +55,8 @@ class ContentFiles:
     config: LocatedDict | None
     texts: dict[Path, str] = field(default_factory=dict)
     """Every text file read so far, by resolved path."""
+    defaults: Path | None = None
+    """The ``briefings.yaml`` whose values this briefing inherits, if any."""
 
 
 def load_content(folder: Path, report: Diagnostics) -> ContentFiles:
@@ -78,7 +80,38 @@ def load_content(folder: Path, report: Diagnostics) -> ContentFiles:
         report.error(_location_of(tree, path), f"{BRIEFING_FILE} must be a mapping of keys such as 'title:' and 'sections:'")
     elif tree is not None:
         files.config = tree
+        _inherit_defaults(files, tree, report)
     return files
+
+
+DEFAULT_KEYS = ("organization", "classification", "paper", "citation-style", "language", "authors", "print")
+"""What a content tree's ``briefings.yaml`` may give every briefing beneath it (like Quarto's _quarto.yml)."""
+
+
+def _inherit_defaults(files: ContentFiles, tree: LocatedDict, report: Diagnostics) -> None:
+    """Fill the keys the briefing leaves out from ``briefings.yaml``; the briefing's own values win."""
+    path = find_defaults(files.folder)
+    if path is None:
+        return
+    defaults = read_yaml(ContentFiles(path.parent, None), path, SourceLocation(path), report)
+    if defaults is None:
+        return
+    if not isinstance(defaults, LocatedDict):
+        report.error(_location_of(defaults, path), f"{DEFAULTS_FILE} must be a mapping of keys such as 'organization:'")
+        return
+    files.defaults = path
+    for key, value in defaults.items():
+        location = key_location(key, defaults)
+        if key not in DEFAULT_KEYS:
+            from .errors import did_you_mean
+
+            report.error(location, f"'{key}' cannot be given for every briefing{did_you_mean(key, DEFAULT_KEYS)} "
+                                   f"(a {DEFAULTS_FILE} gives {', '.join(DEFAULT_KEYS)})")
+        elif key == "citation-style" and isinstance(value, str) and value.strip().lower().endswith(".csl"):
+            report.error(location, "a .csl file belongs to one briefing: name a bundled style here, or give the "
+                                   "file in each briefing.yaml")
+        elif key not in tree:
+            tree[key] = value
 
 
 def resolve_inside(files: ContentFiles, value: LocatedStr, report: Diagnostics) -> Path | None:

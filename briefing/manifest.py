@@ -30,7 +30,9 @@ def make_manifest(
         "version": briefing.metadata.version,
         "built": built.isoformat(),
         "source_date_epoch": epoch,
-        "inputs": [_file_entry(path, briefing.folder, path.read_bytes()) for path in briefing.input_files],
+        "inputs": [_file_entry(path, briefing.folder, path.read_bytes()) for path in briefing.input_files]
+        + ([{"path": f"../{briefing.defaults_file.name}", "sha256": _sha256(briefing.defaults_file)}]
+           if briefing.defaults_file else []),
         "outputs": [
             {**_file_entry(output.path, config.output_dir, data), "pages": output.pages} for output, data in outputs
         ],
@@ -47,6 +49,10 @@ def _file_entry(path: Path, root: Path, data: bytes) -> dict[str, str]:
     return {"path": name, "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _version(name: str) -> str | None:
     try:
         return metadata.version(name)
@@ -60,6 +66,8 @@ def inputs_digest(briefing: Briefing, templates_dir: Path, epoch: int) -> str:
     It names the PDF (its /ID and XMP DocumentID): the same inputs, the same name, on any machine.
     """
     digest = hashlib.sha256(f"{epoch}\n".encode())
+    if briefing.defaults_file is not None:  # the tree's defaults are an input like any other
+        digest.update(b"../briefings.yaml\n" + hashlib.sha256(briefing.defaults_file.read_bytes()).digest())
     for root, paths in ((briefing.folder, briefing.input_files), (templates_dir, sorted(templates_dir.rglob("*")))):
         for path in paths:
             if path.is_file():

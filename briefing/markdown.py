@@ -25,7 +25,10 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.subscript import sub_plugin
+from mdit_py_plugins.superscript import superscript_plugin
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
@@ -34,8 +37,10 @@ from .typography import TYPOGRAPHY
 from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
 ALLOWED_ATTRIBUTES = ("id", "class", "lang")
-"""``{#id .class lang=fa}`` only: ``style`` or ``rel=attachment`` would let content restyle or embed files.
-``lang`` marks a run in another language (``[علی خامنه‌ای]{lang=fa}``): fonts, hyphenation, screen readers."""
+"""On spans, links and images; ``lang`` marks a run in another language (hyphenation, the PDF's tags)."""
+CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution")
+"""Quarto's callouts: ``::: {.callout-note}`` with an optional ``##`` title as its first line."""
+"""``{#id .class}`` only: ``style`` or ``rel=attachment`` would let content restyle or embed files."""
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
@@ -244,7 +249,8 @@ class _Parser:
         level = int(token.tag[1])
         heading_id = str(token.attrGet("id") or "")
         number = None
-        if level <= 2 and "unnumbered" not in str(token.attrGet("class") or ""):
+        classes = str(token.attrGet("class") or "").split()
+        if level <= 2 and "unnumbered" not in classes and "-" not in classes:  # Pandoc's {.unnumbered} and {-}
             self.section_numbers[level - 1] += 1
             if level == 1:
                 self.section_numbers[1] = 0
@@ -296,6 +302,8 @@ def _make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "maxNesting": MARKDOWN_IT_NESTING})
     md.enable(["table", *TYPOGRAPHY])
     md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES, spans=True)
+    md.use(sub_plugin).use(superscript_plugin).use(deflist_plugin)  # H~2~O, x^2^, definition lists
+    md.core.ruler.after("block", "line_blocks", _line_blocks)
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
     md.core.ruler.after("heading_attributes", "table_captions", _table_captions)
@@ -441,6 +449,17 @@ def _image_figures(state: StateCore) -> None:
             token.meta["image"] = image
 
 
+def _line_blocks(state: StateCore) -> None:
+    """Pandoc's line blocks: a paragraph whose every line starts with ``| `` keeps its line breaks."""
+    for token in state.tokens:
+        if token.type != "inline" or not token.content.startswith("|"):
+            continue
+        lines = token.content.split("\n")
+        if all(re.match(r"^\|( |$)", line) for line in lines) and not any("|" in line[1:] for line in lines):
+            # a trailing backslash is CommonMark's hard line break
+            token.content = "\\\n".join(line[2:] if len(line) > 1 else "" for line in lines)
+
+
 def _refused_attributes(state: StateCore) -> None:
     """Report the attributes the attrs plugin dropped, rather than losing them silently."""
     parser: _Parser = state.env["parser"]
@@ -450,7 +469,7 @@ def _refused_attributes(state: StateCore) -> None:
             for name in token.meta.get("insecure_attrs", {}) if token.meta else {}:
                 parser.report.error(location, f"attribute '{name}' is not allowed (only #id, .class and lang)")
             language = token.attrs.get("lang") if token.attrs else None
-            if language is not None and not LANGUAGE_PATTERN.match(str(language)):
+            if language is not None and not LANGUAGE_PATTERN.match(str(language)):  # it becomes an HTML attribute
                 parser.report.error(location, f"lang='{language}' is not a BCP 47 tag such as 'fa' or 'ar-EG'")
                 del token.attrs["lang"]
 
@@ -476,6 +495,15 @@ def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool)
         line += 1
     ident, classes, pairs = _parse_attributes(opening["attrs"] or "." + opening["word"])
     kind = "timeline" if "timeline" in classes else "div"
+    parser: _Parser = state.env["parser"]
+    callouts = [c for c in classes if c.startswith("callout-")]
+    for callout in callouts:
+        if callout.removeprefix("callout-") not in CALLOUT_KINDS:
+            parser.report.error(
+                parser.location(state.env["source"], start_line, 1),
+                f"unknown callout '.{callout}'{did_you_mean(callout, [f'callout-{k}' for k in CALLOUT_KINDS])} "
+                f"(callouts: {', '.join(f'.callout-{k}' for k in CALLOUT_KINDS)})",
+            )
     open_token = state.push(f"{kind}_open", "figure" if kind == "timeline" else "div", 1)
     open_token.map = [start_line, line]
     if ident:
@@ -487,14 +515,24 @@ def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool)
     old_parent, old_max = state.parentType, state.lineMax
     state.parentType = "blockquote"  # keeps lazy paragraph continuation from eating the fence
     state.lineMax = line
+    first_inner = len(state.tokens)
     state.md.block.tokenize(state, start_line + 1, line)
     state.parentType, state.lineMax = old_parent, old_max
+    if callouts:
+        _callout_title(state.tokens, first_inner)
     state.push(f"{kind}_close", "figure" if kind == "timeline" else "div", -1)
     if line >= end_line:
-        parser: _Parser = state.env["parser"]
         parser.report.error(parser.location(state.env["source"], start_line, 1), "fenced div is never closed (add a ':::' line)")
     state.line = min(line + 1, end_line)
     return True
+
+
+def _callout_title(tokens: list[Token], first: int) -> None:
+    """A heading that opens a callout is its title, not a section: no number, no contents entry."""
+    if first + 2 < len(tokens) and tokens[first].type == "heading_open":
+        for token, kind in ((tokens[first], "paragraph_open"), (tokens[first + 2], "paragraph_close")):
+            token.type, token.tag = kind, "p"
+        tokens[first].attrs = {"class": "callout-title"}
 
 
 TIMELINE_OPTIONS = ["from", "to", "tags", "labels", "inset", "rows", "width", "height"]

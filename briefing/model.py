@@ -219,6 +219,8 @@ class Briefing:
     input_files: tuple[Path, ...] = ()
     """Every file the build read from the briefing folder (for the manifest and the cache)."""
     print_settings: PrintSettings = field(default_factory=PrintSettings)
+    defaults_file: Path | None = None
+    """The content tree's ``briefings.yaml`` this briefing inherited values from."""
     bottom_line: MarkdownSource | None = None
     """One sentence that opens the key judgments and the handout."""
 

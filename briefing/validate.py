@@ -83,6 +83,7 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         input_files=tuple(sorted(files.texts)),
         print_settings=print_settings,
         bottom_line=bottom_line,
+        defaults_file=files.defaults,
     )
 
 

@@ -70,6 +70,12 @@ def test_print_edition_text_is_black_ink(editions: dict[str, Path]) -> None:
         assert len(body) > 200
         colours = {tuple(round(v, 3) for v in c["non_stroking_color"]) for c in body}
         assert colours == {(0.0, 0.0, 0.0, 1.0)}, colours
+        rules = [line for page in pdf.pages for line in page.lines + page.rects  # rules and table lines
+                 if line["x1"] - line["x0"] > 100 and 0 < line.get("linewidth", 0) <= 1]
+        assert rules
+        inks = {tuple(round(v, 3) for v in line["stroking_color"][:3]) for line in rules}
+        assert inks == {(0.0, 0.0, 0.0)}, "rules print in black ink alone"
+        assert sum(1 for line in rules if line["stroking_color"][3] == 1) >= len(rules) - 2  # figures' axes may be tints
 
 
 def _text_fill(page: pdfplumber.page.Page, top_mm: float, bottom_mm: float) -> float:

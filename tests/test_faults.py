@@ -706,3 +706,41 @@ def test_a_read_only_output_folder_is_named_with_its_cause(
     err = capsys.readouterr().err
     assert f"cannot write '{out / 'brief.html'}': permission denied" in err
     assert "Traceback" not in err
+
+
+def test_a_content_tree_gives_its_briefings_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """briefings.yaml at the root of the tree: its values fill what a briefing leaves out; the briefing's win."""
+    from .conftest import MINIMAL_FILES
+
+    tree = tmp_path / "tree"
+    folder = tree / "content" / "alpha"
+    for name, text in MINIMAL_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    (tree / "content" / "briefings.yaml").write_text(
+        "organization: Tree Desk\nclassification: TREE MARKING\nlanguage: fr\npaper: letter\n", encoding="utf-8"
+    )
+    with (folder / "briefing.yaml").open("a", encoding="utf-8") as config:
+        config.write("paper: a4\n")  # the briefing's own value wins
+    monkeypatch.chdir(tree)
+    capsys.readouterr()
+    assert main(["check", "--explain", "content/alpha"]) == 0
+    out = capsys.readouterr().out
+    assert "organization: Tree Desk  [content/briefings.yaml:1:15]" in out
+    assert "paper: a4  [content/alpha/briefing.yaml:" in out
+    assert "language: fr  [content/briefings.yaml:3:11]" in out
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert main(["build", "content/alpha", "--out", "out", "--variant", "html"]) == 0
+    html = (tree / "out" / "alpha.html").read_text(encoding="utf-8")
+    assert "Tree Desk" in html
+    assert "TREE MARKING" not in html  # the briefing gives its own marking
+    assert 'lang="fr"' in html
+    manifest = (tree / "out" / "alpha.manifest.json").read_text(encoding="utf-8")
+    assert "../briefings.yaml" in manifest
+    (tree / "content" / "briefings.yaml").write_text("organization: Other Desk\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["build", "content/alpha", "--out", "out", "--variant", "html"]) == 0
+    assert "up to date" not in capsys.readouterr().err  # the defaults are an input
+    assert "Other Desk" in (tree / "out" / "alpha.html").read_text(encoding="utf-8")

@@ -194,3 +194,55 @@ def test_short_key_judgments_and_contents_share_a_page(starter_build: BuildResul
     long = page_texts(_pdf(us_iran_build))
     assert "Contents" not in long[1]  # long judgments: the contents open the next page, whole
     assert "Contents" in long[2]
+
+
+PANDOC_MARKDOWN = """\
+# One {#sec-one}
+
+Text [@ref1].
+
+## Background notes {-}
+
+H~2~O and x^2^ here.
+
+Term
+: Its definition.
+
+::: {.callout-warning}
+## Mind the gap
+A callout body.
+:::
+
+| Line one
+| Line two
+
+[small caps]{.smallcaps} and [bonjour]{lang=fr}.
+"""
+
+
+def test_pandoc_markdown_a_user_types_is_rendered(content_tree: ContentTree, tmp_path: Path) -> None:
+    folder = content_tree({"sections/one.md": PANDOC_MARKDOWN})
+    config = BuildConfig(folder, tmp_path / "out", (Variant.PDF, Variant.HTML), cache_dir=tmp_path / "cache", epoch=0)
+    result = build(config)
+    html = next(o.path for o in result.outputs if o.path.suffix == ".html").read_text(encoding="utf-8")
+    for fragment in ("H<sub>2</sub>O", "x<sup>2</sup>", "<dt>Term</dt>", "<dd>", 'class="callout-warning"',
+                     'class="callout-title"', "Line one<br", 'class="smallcaps"', 'lang="fr"'):
+        assert fragment in html, fragment
+    text = "\n".join(page_texts(_pdf(result)))
+    assert "\nBackground notes\n" in text  # {-}: no number
+    assert "1.1 Background notes" not in text
+    assert "Mind the gap" in text
+    for raw in ("~2~", "^2^", "{.smallcaps}", "{lang=fr}", ": Its", "| Line"):
+        assert raw not in text, raw
+
+
+def test_an_unknown_callout_is_a_located_error(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
+    from briefing.cli import main
+
+    folder = content_tree({"sections/one.md": "# One\n\nText [@ref1].\n\n::: {.callout-notice}\nBody.\n:::\n"})
+    capsys.readouterr()
+    assert main(["check", str(folder)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
+    assert errors == [f"{folder / 'sections/one.md'}:5:1: error: unknown callout '.callout-notice' (did you mean "
+                      "'callout-note'?) (callouts: .callout-note, .callout-tip, .callout-important, .callout-warning, "
+                      ".callout-caution)"]
