@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 BENCH_INSTALLED := $(VENV)/.installed-bench
 
-.PHONY: all install build test test-fast lint bench checksums system-deps clean
+.PHONY: all install build test test-fast lint bench checksums system-deps test-deps clean
 
 all: build
 
@@ -28,12 +28,15 @@ $(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
 system-deps:
 	@sh scripts/system-deps.sh
 
+test-deps:
+	@sh scripts/system-deps.sh test
+
 install: $(INSTALLED)
 
 build: $(INSTALLED) system-deps
 	$(BIN)/briefing build
 
-test: lint system-deps
+test: lint test-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(TEST_INSTALLED)

@@ -106,9 +106,20 @@ def _make_parser() -> argparse.ArgumentParser:
     watch_parser.add_argument("--variant", action="append", choices=[v.value for v in Variant] + ["all"], metavar="NAME",
                               help="editions to rebuild (default: pdf, the one an author looks at)")
     watch_parser.add_argument("--paper", choices=[p.value for p in Paper])
-    watch_parser.add_argument("--interval", type=float, default=0.3, help=argparse.SUPPRESS)
+    watch_parser.add_argument("--interval", type=float, default=0.05, help=argparse.SUPPRESS)  # quiet time ending a save
     watch_parser.add_argument("--max-builds", type=int, default=None, help=argparse.SUPPRESS)
     watch_parser.set_defaults(run=_run_watch)
+
+    preview_parser = commands.add_parser(
+        "preview", parents=[common], help="serve the web edition on 127.0.0.1, reloaded after every save"
+    )
+    preview_parser.add_argument("path", type=Path, metavar="PATH")
+    preview_parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT_DIR, metavar="DIR",
+                                help="where the PDF editions are rebuilt in the background (default: output/)")
+    preview_parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    preview_parser.add_argument("--paper", choices=[p.value for p in Paper])
+    preview_parser.add_argument("--no-pdf", action="store_true", help="serve the web edition only")
+    preview_parser.set_defaults(run=_run_preview)
 
     list_parser = commands.add_parser("list", help="the briefings under the content tree, for a CI matrix")
     list_parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="folders (default: under content/)")
@@ -289,7 +300,7 @@ def _explain(folder: Path) -> None:
 
 
 def _run_watch(args: argparse.Namespace) -> int:
-    """One warm process: poll for saved changes, rebuild, print the time and the problems; never die."""
+    """One warm process: wait for a save, rebuild, print the time and the problems; never die."""
     from .watch import watch
 
     (folder,) = _briefing_folders([args.path])
@@ -300,7 +311,24 @@ def _run_watch(args: argparse.Namespace) -> int:
         paper=Paper(args.paper) if args.paper else None,
         strict=args.strict,
     )
-    return watch(config, interval=args.interval, max_builds=args.max_builds)
+    return watch(config, quiet_time=args.interval, max_builds=args.max_builds)
+
+
+def _run_preview(args: argparse.Namespace) -> int:
+    """Serve the web edition and follow every save until Ctrl-C; the address goes to standard output."""
+    from .preview import Preview
+
+    (folder,) = _briefing_folders([args.path])
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: a port is a number from 1 to 65535 (0: a free one)")
+    config = BuildConfig(content_dir=folder, output_dir=args.out, paper=Paper(args.paper) if args.paper else None,
+                         strict=args.strict)
+    try:
+        preview = Preview(config, port=args.port, pdfs=not args.no_pdf)
+    except OSError as error:
+        raise UsageError(f"cannot serve on 127.0.0.1:{args.port}: {error.strerror or error}") from error
+    print(f"previewing {folder} at {preview.url} (Ctrl-C to stop)", flush=True)
+    return preview.run()
 
 
 def _run_list(args: argparse.Namespace) -> int:

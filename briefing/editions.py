@@ -47,6 +47,11 @@ class Edition:
     """The bibliography's "cited on pp." names each page once."""
     inline_assets: bool = False
     """Figures and images as data: URIs (one self-contained file)."""
+    screen: bool = False
+    """A page for screens: notes numbered at the end (and beside the text), citations linked back by
+    place, the contents as a tree, the fonts subset and inline (``render_web.py``, ``web_fonts.py``)."""
+    partials: str | None = None
+    """A folder under ``templates/partials/`` whose partials win over the shared ones."""
 
 
 EDITIONS: Mapping[Variant, Edition] = MappingProxyType({
@@ -56,7 +61,8 @@ EDITIONS: Mapping[Variant, Edition] = MappingProxyType({
     Variant.HANDOUT: Edition(Variant.HANDOUT, "-handout.pdf", "handout.html", excerpt=True, backlinks=False),
     Variant.BOOKLET: Edition(Variant.BOOKLET, "-booklet.pdf", "briefing.html", pdf_options=PLAIN_PDF, bound=True,
                              folded=True, page_multiple=4),
-    Variant.HTML: Edition(Variant.HTML, ".html", "briefing.html", laid_out=False, inline_assets=True),
+    Variant.HTML: Edition(Variant.HTML, ".html", "web.html", laid_out=False, backlinks=False, inline_assets=True,
+                          screen=True, partials="web"),
 })
 
 

@@ -34,7 +34,7 @@ from .errors import Diagnostics, SourceLocation, did_you_mean
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
 from .model import Briefing, ImageFigure, MarkdownSource, PartialDate, TimelineFigureSpec
 from .typography import TYPOGRAPHY
-from .validate import ID_PATTERN, parse_partial_date
+from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
 ALLOWED_ATTRIBUTES = ("id", "class", "lang")
 """On spans, links and images; ``lang`` marks a run in another language (hyphenation, the PDF's tags)."""
@@ -465,9 +465,13 @@ def _refused_attributes(state: StateCore) -> None:
     parser: _Parser = state.env["parser"]
     for block in state.tokens:
         for token in [block, *(block.children or [])]:
+            location = parser.location(state.env["source"], block.map[0] if block.map else None, 1)
             for name in token.meta.get("insecure_attrs", {}) if token.meta else {}:
-                location = parser.location(state.env["source"], block.map[0] if block.map else None, 1)
                 parser.report.error(location, f"attribute '{name}' is not allowed (only #id, .class and lang)")
+            language = token.attrs.get("lang") if token.attrs else None
+            if language is not None and not LANGUAGE_PATTERN.match(str(language)):  # it becomes an HTML attribute
+                parser.report.error(location, f"lang='{language}' is not a BCP 47 tag such as 'fa' or 'ar-EG'")
+                del token.attrs["lang"]
 
 
 def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

@@ -119,6 +119,15 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
     return BuildResult(slug, outputs, time.perf_counter() - started, report)
 
 
+def render_web_edition(config: BuildConfig, report: Diagnostics) -> bytes:
+    """The web edition, in memory and written nowhere: what the live preview serves after each save."""
+    editions = _prepare(config, report)
+    edition = editions.render(Variant.HTML)
+    if report.has_failures():
+        raise ContentError(report, STAGES[5])
+    return edition.data
+
+
 def render_final_html(config: BuildConfig, variant: Variant = Variant.PDF) -> str:
     """The HTML the engine last laid out for ``variant``: the benchmark's raw-engine input."""
     editions = _prepare(config, Diagnostics(strict=config.strict))
@@ -286,7 +295,7 @@ class _Editions:
         with step(6, self.report, self._label(variant), announced=self.announced):
             return render_html(
                 briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
-                self.built, self.report, blank_pages, handout_fit,
+                self.built, self.report, blank_pages, handout_fit, cache_dir=self.config.cache_dir.resolve(),
             )
 
     def _layout(self, variant: Variant, html: str) -> RenderedDocument:

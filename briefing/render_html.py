@@ -19,6 +19,8 @@ from .errors import Diagnostics, SourceLocation
 from .i18n import load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
+from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
+from .web_fonts import web_fonts
 
 FONT_FILES = {
     ("Noto Serif", "normal", 400): "NotoSerif-Regular.ttf",
@@ -49,6 +51,12 @@ class ChronologyRow:
     event: TimelineEvent
     summary_html: Markup
     sources_html: Markup
+
+
+def partial_names(name: str, own_folder: str | None) -> list[str]:
+    """An edition's own version of a partial (``partials/web/`` for the web edition) wins where there is one."""
+    generic = f"partials/{name}.html"
+    return [f"partials/{own_folder}/{name}.html", generic] if own_folder else [generic]
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -86,17 +94,20 @@ def render_html(
     report: Diagnostics,
     blank_pages: int = 0,
     handout_fit: int = 0,
+    cache_dir: Path | None = None,
 ) -> str:
     """Render the whole briefing; template errors become located diagnostics.
 
     ``blank_pages`` end a bound edition whose page count must be even (or a multiple of four);
-    ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``).
+    ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``);
+    ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
     env = make_environment(templates_dir)
     language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
     env.filters["long_date"] = language.long_date
     env.filters["partial_date"] = language.partial_date
     spec = edition(variant)
+    web = WebNotes() if spec.screen else None
     inline_assets = spec.inline_assets
     excerpt = spec.excerpt  # cross-references point to pages the handout does not have
     with_figure = handout_fit != HANDOUT_FIT_STEPS - 1
@@ -110,7 +121,9 @@ def render_html(
         return _data_uri(resolved) if inline_assets else resolved.as_uri()
 
     def partial(name: str, **context: Any) -> Markup:
-        template = env.get_template(f"partials/{name}.html")
+        if web is not None:
+            context = web.partial_context(name, context)
+        template = env.select_template(partial_names(name, spec.partials))
         return Markup(template.render(
             figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
             variant=variant.value, edition=spec, t=language, **context,
@@ -120,8 +133,13 @@ def render_html(
 
     def markdown(fragment: Fragment | None) -> Markup:
         # The one place rendered Markdown is marked safe: the renderer escapes all content text.
-        return Markup(render_fragment(fragment, render_context)) if fragment else Markup("")
+        html = Markup(render_fragment(fragment, render_context)) if fragment else Markup("")
+        return web_fragment(html) if web is not None else html
 
+    # In reading order: the web edition numbers its notes as they are rendered.
+    bottom_line = markdown(document.bottom_line)
+    summary = markdown(document.summary)
+    sections = [markdown(fragment) for fragment in document.sections]  # also collects figure captions
     events = briefing.timeline.events
     rows = [
         ChronologyRow(
@@ -132,11 +150,10 @@ def render_html(
         for i, event in enumerate(events)
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
-    sections = [markdown(fragment) for fragment in document.sections]  # also collects figure captions
     context = {
         "briefing": briefing,
         "meta": briefing.metadata,
-        "summary": markdown(document.summary),
+        "summary": summary,
         "sections": sections,
         "headings": document.headings,
         "chronology": rows,
@@ -156,11 +173,25 @@ def render_html(
         "blank_pages": blank_pages,
         "handout": handout,
         "handout_fit": handout_fit,
-        "bottom_line": markdown(document.bottom_line),
+        "bottom_line": bottom_line,
         "captions": {key: Markup(html) for key, html in render_context.captions.items()},  # rendered Markdown
     }
+    if web is not None:
+        places = citation_places(document)
+        context |= {
+            "notes": web.notes,
+            "backlinks": {e.key: backlinks(e.cited_in, places) for e in citations.bibliography},
+            "contents": contents_tree(document.headings),
+            "web_fonts": [],
+        }
     try:
-        return env.get_template(spec.template).render(**context)
+        template = env.get_template(spec.template)
+        if web is None:
+            return template.render(**context)
+        # Rendered once to learn the page's characters, then again with the fonts subset to them.
+        page = template.render(**context)
+        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
+        return template.render(**context)
     except jinja2.TemplateSyntaxError as error:
         report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
     except jinja2.TemplateError as error:

@@ -140,6 +140,48 @@ def watch_rebuild(work: Path) -> Timing:
     return Timing("watch rebuild after a one-paragraph edit", seconds)
 
 
+PREVIEW_PROBE = """
+import http.client, sys, time, urllib.request
+from pathlib import Path
+from briefing.config import BuildConfig
+from briefing.preview import Preview
+folder, out = Path(sys.argv[1]), Path(sys.argv[2]); section = sorted((folder / "sections").glob("*.md"))[0]
+preview = Preview(BuildConfig(content_dir=folder, output_dir=out), pdfs=True)   # PDFs rebuilt behind, as a user has it
+preview.start()
+port = preview.server.server_address[1]
+while preview.builds == 0:
+    time.sleep(0.05)
+original = section.read_text()
+for n in range(int(sys.argv[3])):
+    time.sleep(1.0)                             # a writer pauses between saves; the PDF build is running by now
+    events = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    events.request("GET", f"/events?page={preview.site.page_generation}")
+    stream = events.getresponse()
+    marker = f"Edit {n}: one more sentence in a paragraph."
+    started = time.perf_counter()
+    section.write_text(original.replace("\\n\\n", f"\\n\\n{marker} ", 1))
+    while stream.readline().strip() != b"event: reload":
+        pass
+    with urllib.request.urlopen(preview.url, timeout=60) as response:
+        page = response.read().decode()
+    seconds = time.perf_counter() - started
+    assert marker in page, "the page did not show the edit"
+    stream.close(); events.close()
+    print("PREVIEW", seconds, flush=True)
+preview.stop()
+"""
+
+
+def preview_update(work: Path) -> Timing:
+    """From a save to the served page showing it: watcher, web edition, event to the browser, the page fetched."""
+    content = work / "preview" / "us-iran-relations"
+    shutil.copytree(BRIEFING, content)
+    result = subprocess.run([PYTHON, "-c", PREVIEW_PROBE, str(content), str(work / "preview" / "output"), str(REPS)],
+                            cwd=work, env=ENV, capture_output=True, text=True, check=True)
+    seconds = [float(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("PREVIEW ")]
+    return Timing("preview: page updated after a save", seconds)
+
+
 # -- peers on the same Markdown -----------------------------------------------------------------
 
 
@@ -261,6 +303,7 @@ def report(timings: dict[str, Timing]) -> str:
          t("warm build, default editions (pdf print handout)") / raw, 1.8),
         ("no-op rebuild ≤ 0.2 s", t("no-op rebuild"), 0.2),
         ("watch rebuild ≤ 0.5 × a raw-engine process", t("watch rebuild after a one-paragraph edit") / raw, 0.5),
+        ("preview page updated ≤ 0.5 s after a save", t("preview: page updated after a save"), 0.5),
         ("time per page at 300 pages ≤ 1.2 × at 30 pages",
          per_page["scale: about 300 pages"] / per_page["scale: about 30 pages"], 1.2),
         ("peak memory at 300 pages ≤ 1.5 GB (MB / 1000)",
@@ -280,6 +323,7 @@ def main() -> None:
         print(f"benchmarking with {REPS} repetitions on {machine()}", file=sys.stderr)
         timings = main_builds(work)
         timings["watch rebuild after a one-paragraph edit"] = watch_rebuild(work)
+        timings["preview: page updated after a save"] = preview_update(work)
         timings.update(peers(work))
         timings.update({s.name: s for s in scale(work)})
         timings.update(batch(work))

@@ -3,9 +3,14 @@
 #   poppler-utils        pdftoppm/pdftotext, to look at and test rendered pages
 #   libharfbuzz-subset0  WeasyPrint's fast font subsetting (it falls back to slow fontTools without it)
 #   libgs-common         the CMYK ICC profile that is the print edition's output intent
+#   chromium             only with the argument "test": the browser the web edition's tests drive (big,
+#                        so `make` never installs it; `make test` does)
 # Runs apt-get only as root (as CI does); otherwise prints the command to run.
 set -eu
 missing=""
+if [ "${1:-}" = test ]; then
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+fi
 command -v pdftoppm >/dev/null 2>&1 || missing="$missing poppler-utils"
 if ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0'; then
   missing="$missing libharfbuzz-subset0"

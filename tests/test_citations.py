@@ -595,8 +595,9 @@ def test_note_marks_in_the_built_pdf(content_tree, tmp_path: Path) -> None:
     assert "no limits.1 Two" in text
     assert "agree2,3 here" in text
     html_text = (out / "brief.html").read_text(encoding="utf-8")
-    assert 'limits<span class="citation citation-note" id="cite-0">.<span class="footnote">' in html_text
-    assert '<span class="note-separator">,</span>' in html_text
+    # The web edition numbers its notes and links them; the same order: punctuation, then the mark.
+    assert 'limits<span class="citation citation-note" id="cite-0">.<a class="note-ref" id="fnref-1"' in html_text
+    assert '<sup class="note-separator">,</sup><a class="note-ref" id="fnref-3"' in html_text
     assert "References" not in text, "chicago-notes has no bibliography"
 
 
