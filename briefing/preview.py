@@ -252,6 +252,10 @@ class PdfBuilds:
             self.site.publish_pdf(EditionStatus("failed", f"failed (exit {process.returncode})", (), lines[-PROBLEM_LINES:]))
 
 
+STOP_WAIT_SECONDS = 3.0
+"""How long stopping waits for a render in progress before leaving it to die with the process."""
+
+
 class Preview:
     """The server, the watcher and the builds of one briefing; ``start`` and ``stop`` for tests, ``run`` for the CLI."""
 
@@ -290,7 +294,9 @@ class Preview:
         self.server.shutdown()
         self.server.server_close()
         for thread in self._threads:
-            thread.join()  # a refresh under way finishes first (a build is bounded; its output is then dropped)
+            # A refresh under way may finish if it is quick; Ctrl-C never waits long for it (the threads are
+            # daemons: they end with the process, and what they render after this is dropped).
+            thread.join(timeout=STOP_WAIT_SECONDS)
         if self.pdfs:
             self.pdfs.stop()
 
