@@ -304,7 +304,9 @@ class Preview:
         """Serve until Ctrl-C."""
         self.start()
         try:
-            while not self._stop.wait(3600):
+            # Short waits: a signal delivered to another thread (the server's, the watcher's) runs its
+            # Python handler only when the main thread next wakes, so Ctrl-C is never left for an hour.
+            while not self._stop.wait(0.25):
                 pass
         except KeyboardInterrupt:
             LOGGER.info("stopped the preview")
