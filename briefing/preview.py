@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -252,6 +254,16 @@ class PdfBuilds:
             self.site.publish_pdf(EditionStatus("failed", f"failed (exit {process.returncode})", (), lines[-PROBLEM_LINES:]))
 
 
+def _listen_for_ctrl_c() -> None:
+    """An interactive server stops on Ctrl-C even when started with SIGINT ignored or blocked
+    (a script's background job, a test runner's worker): both are inherited, and would make it unstoppable."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with suppress(AttributeError, OSError, ValueError):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 STOP_WAIT_SECONDS = 3.0
 """How long stopping waits for a render in progress before leaving it to die with the process."""
 
@@ -302,6 +314,7 @@ class Preview:
 
     def run(self) -> int:
         """Serve until Ctrl-C."""
+        _listen_for_ctrl_c()
         self.start()
         try:
             # Short waits: a signal delivered to another thread (the server's, the watcher's) runs its
