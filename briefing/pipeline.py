@@ -33,7 +33,7 @@ from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
 from .processes import run_all, worker_pool
-from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, render_html
+from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, handout_figure, render_html
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
 from .validate import validate_briefing
 from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, one_backlink_per_page, verify_document
@@ -272,7 +272,9 @@ class _Editions:
         the second page is worth printing, or else kept as designed.
         """
         fallback: tuple[str, RenderedDocument] | None = None
-        for fit in (*range(HANDOUT_FIT_STEPS), HANDOUT_ROOMY):
+        # Without a figure, the steps that shrink or drop it would lay out the same page again.
+        steps = range(HANDOUT_FIT_STEPS) if handout_figure(self.prepared.document) else range(2)
+        for fit in (*steps, HANDOUT_ROOMY):
             html = self._html(variant, citations, geometry, figures, handout_fit=fit)
             rendered = self._layout(variant, html)
             pages = len(rendered.document.pages)

@@ -228,12 +228,22 @@ class Handout:
     sources: tuple[BibliographyEntry, ...]
 
 
+def handout_figure(document: ParsedDocument) -> TimelineFigureSpec | None:
+    """The timeline figure the key judgments (or the bottom line) refer to: the handout's, if any."""
+    referred = [child.meta["id"] for token in _front_tokens(document) for child in token.children or []
+                if child.type == "crossref"]
+    return next((spec for spec in document.timeline_figures if spec.id in referred), None)
+
+
+def _front_tokens(document: ParsedDocument) -> list[Token]:
+    return [*(document.bottom_line.tokens if document.bottom_line else []),
+            *(document.summary.tokens if document.summary else [])]
+
+
 def _handout(document: ParsedDocument, citations: Citations, with_figure: bool) -> Handout:
     """The figure is the timeline figure the key judgments refer to (none if they refer to none)."""
-    front = [*(document.bottom_line.tokens if document.bottom_line else []),
-             *(document.summary.tokens if document.summary else [])]
-    referred = [child.meta["id"] for token in front for child in token.children or [] if child.type == "crossref"]
-    figure = next((spec for spec in document.timeline_figures if spec.id in referred), None) if with_figure else None
+    front = _front_tokens(document)
+    figure = handout_figure(document) if with_figure else None
     cited = _cited_keys(front, citations)
     if figure:
         cited |= _cited_keys(_figure_tokens(document, figure), citations)
