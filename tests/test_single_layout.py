@@ -239,18 +239,23 @@ def _outline_pages(path: Path) -> list[tuple[str, int]]:
 
 
 def _structure_tags(pdf: pikepdf.Pdf) -> list[str]:
-    """The structure types of the tag tree, depth first (marked content and annotations left out)."""
+    """The structure types of the tag tree, depth first (marked content and annotations left out).
+
+    A Link directly inside a Link is left out: the layout-twice build printed each back-link's
+    number in an ``a::after`` box, which the engine tagged (and annotated) as a second link.
+    """
     tags: list[str] = []
 
-    def walk(node: pikepdf.Object) -> None:
+    def walk(node: pikepdf.Object, parent: str) -> None:
         if isinstance(node, pikepdf.Array):
             for kid in node:
-                walk(kid)
+                walk(kid, parent)
         elif isinstance(node, pikepdf.Dictionary):
-            if "/S" in node:
-                tags.append(str(node["/S"])[1:])
+            kind = str(node["/S"])[1:] if "/S" in node else parent
+            if "/S" in node and not (kind == parent == "Link"):
+                tags.append(kind)
             if "/K" in node:
-                walk(node["/K"])
+                walk(node["/K"], kind)
 
-    walk(pdf.Root["/StructTreeRoot"])
+    walk(pdf.Root["/StructTreeRoot"], "")
     return tags
