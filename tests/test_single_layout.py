@@ -62,6 +62,9 @@ def long_references_files(works: int = 70, sections: int = 8) -> dict[str, str |
         nocite: ["*"]
         """)
     files["sections/one.md"] = None
+    files["timeline.yaml"] = "events:\n" + "".join(
+        f'  - {{date: "{1990 + n}", title: Event {n}, sources: [w{n * 3}]}}\n' for n in range(6)
+    )
     return files
 
 
