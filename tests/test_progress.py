@@ -79,7 +79,8 @@ def test_a_build_on_a_terminal_draws_one_live_line_per_briefing(content_tree: Co
     assert "beta" in text
     assert "Rendering HTML" in text
     # and never the plain log lines a pipe gets
-    assert "[alpha] 1/10" not in text and "[beta html] 6/10" not in text
+    assert "[alpha] 1/10" not in text
+    assert "[beta html] 6/10" not in text
     assert "2 briefings built, 0 failed" in text
 
 
