@@ -173,6 +173,7 @@ def cache_key(
                 "sans_family": style.sans_family,
                 "max_height_mm": style.max_height_mm,
                 "months": list(style.months),
+                **({"palette": list(style.palette)} if style.palette else {}),
                 "fonts": dict(sorted(font_hashes.items())),
             },
         }

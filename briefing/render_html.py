@@ -18,8 +18,10 @@ from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .i18n import load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
-from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
+from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
+from .template_env import make_sandbox
+from .theme_context import theme_asset_dirs, theme_context, theme_font_faces
 from .web_fonts import web_fonts
 
 FONT_FILES = {
@@ -59,16 +61,9 @@ def partial_names(name: str, own_folder: str | None) -> list[str]:
     return [f"partials/{own_folder}/{name}.html", generic] if own_folder else [generic]
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
-    """The one Jinja environment: autoescaped, undefined names are errors, templates from disk only."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+def make_environment(templates_dir: Path, theme: Theme | None = None) -> jinja2.Environment:
+    """The one Jinja environment: the theme's overrides first, sandboxed (see ``template_env``)."""
+    env = make_sandbox(templates_dir, theme or Theme())
     env.filters["css_string"] = css_string
     return env
 
@@ -102,7 +97,7 @@ def render_html(
     ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``);
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
-    env = make_environment(templates_dir)
+    env = make_environment(templates_dir, briefing.theme)
     language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
     env.filters["long_date"] = language.long_date
     env.filters["partial_date"] = language.partial_date
@@ -115,9 +110,17 @@ def render_html(
     included = {handout.figure.id} if handout and handout.figure else set()
     titles = {heading.id: heading.text for heading in document.headings}
 
+    drawn = {p.parent for parts in figures.values() for f in parts for p in (f.svg_path, f.print_svg_path, f.html_svg_path) if p}
+    readable = [briefing.folder, *theme_asset_dirs(briefing.theme), *(folder.resolve() for folder in drawn)]
+
     def asset_url(path: Path | str) -> str:
-        """Local files only: figures from the cache, images from the briefing folder."""
+        """Local files only: figures from the cache, images from the briefing folder, the theme's logo.
+
+        Overriding templates call this too: it serves nothing from outside those folders.
+        """
         resolved = (briefing.folder / path).resolve()
+        if not any(resolved.is_relative_to(folder) for folder in readable):
+            raise jinja2.TemplateRuntimeError(f"asset_url: '{path}' is outside the briefing folder")
         return _data_uri(resolved) if inline_assets else resolved.as_uri()
 
     def partial(name: str, **context: Any) -> Markup:
@@ -162,7 +165,8 @@ def render_html(
         "page": geometry,
         "variant": variant.value,
         "fonts": [(family, style, weight, (templates_dir / "fonts" / name).as_uri())
-                  for (family, style, weight), name in FONT_FILES.items()],
+                  for (family, style, weight), name in FONT_FILES.items()] + theme_font_faces(briefing.theme),
+        "theme": theme_context(briefing.theme, asset_url),
         "inline_assets": inline_assets,
         "figures": figures,
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
