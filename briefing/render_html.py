@@ -126,11 +126,15 @@ def render_html(
     def partial(name: str, **context: Any) -> Markup:
         if web is not None:
             context = web.partial_context(name, context)
-        template = env.select_template(partial_names(name, spec.partials))
-        return Markup(template.render(
-            figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-            variant=variant.value, edition=spec, t=language, **context,
-        ))
+        try:  # partials rendered from Markdown run outside the page's render: a theme's override may fail here
+            template = env.select_template(partial_names(name, spec.partials))
+            return Markup(template.render(
+                figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
+                variant=variant.value, edition=spec, t=language, **context,
+            ))
+        except jinja2.TemplateError as error:
+            _report_template_error(error, templates_dir, report)
+            return Markup("")
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
 
@@ -196,11 +200,16 @@ def render_html(
         page = template.render(**context)
         context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
         return template.render(**context)
-    except jinja2.TemplateSyntaxError as error:
-        report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
     except jinja2.TemplateError as error:
-        report.error(_template_location(error, templates_dir), f"template: {error}")
+        _report_template_error(error, templates_dir, report)
     return ""
+
+
+def _report_template_error(error: jinja2.TemplateError, templates_dir: Path, report: Diagnostics) -> None:
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
+    else:
+        report.error(_template_location(error, templates_dir), f"template: {error}")
 
 
 @dataclass(frozen=True)

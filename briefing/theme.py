@@ -247,8 +247,8 @@ class _ThemeReader:
             if not isinstance(name, LocatedStr) or name not in families:
                 hint = did_you_mean(str(name), families)
                 self.report.error(getattr(name, "location", value.location),
-                                  f"{role} font '{name}' is not in '{folder_value}'{hint} (its families: "
-                                  f"{', '.join(families) or 'none'})")
+                                  f"{role} font '{name}' is not in '{folder_value}'{hint}; its families: "
+                                  f"{', '.join(families) or 'none'}")
                 continue
             found[f"{role}_family"] = str(name)
         if "body" not in value and "heading" not in value and len(families) == 1:
