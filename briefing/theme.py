@@ -279,7 +279,6 @@ class _ThemeReader:
                                          f"{did_you_mean(name, known)}")
             else:
                 self.files.append(path)
-                for sub in {p.parent for p in folder.rglob("*")}:
-                    if sub not in self.folders:
-                        self.folders.append(sub)
+        # A file added to a subfolder (a new override) changes the build: the folders' listings are inputs too.
+        self.folders.extend(sorted({p for p in folder.rglob("*") if p.is_dir()} - set(self.folders)))
         return True
