@@ -176,3 +176,15 @@ def test_runs_in_other_scripts_are_found_in_prose_and_data(content_tree: Content
     with pikepdf.open(outputs[".pdf"]) as pdf:
         languages = Counter(str(e.Lang) for e in _elements(pdf) if "/Lang" in e)
     assert {"ru", "he", "ar"} <= set(languages)  # the chronology's title too
+
+
+def test_the_starter_s_tags_too(starter_build: BuildResult) -> None:
+    """A second briefing, so the box walk and the engine's tags are matched on more than one layout."""
+    with pikepdf.open(_pdf(starter_build)) as pdf:
+        counts = Counter(str(e.S) for e in _elements(pdf))
+        contents = [str(a.Contents) for page in pdf.pages for a in page.get("/Annots", []) if "/Dest" in a]
+    assert counts["/Note"] == 1
+    assert counts["/TOC"] == 1
+    assert counts["/Table"] == 2  # the options table and the chronology
+    assert contents
+    assert not [c for c in contents if re.match(r"(ref|cite|sec|fig|tbl)-", c)]
