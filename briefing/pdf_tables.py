@@ -1,8 +1,10 @@
 """A table laid out over several pages is one Table in the tags, with its header read once.
 
-WeasyPrint 70 builds the tag tree page by page: each page's part of a table becomes a Table of
-its own, and the header it repeats at the top of every page (``thead``, as print tables should)
-a THead of its own, so a screen reader announces four tables and reads the header four times.
+WeasyPrint 70 builds the tag tree page by page (upstream: Kozea/WeasyPrint#2902 and #2903, open
+for tables and lists; paragraphs and sections split at a page break stay split here too): each
+page's part of a table becomes a Table of its own, and the header it repeats at the top of every
+page (``thead``, as print tables should) a THead of its own, so a screen reader announces four
+tables and reads the header four times.
 This joins the parts: the rows move into the first part, the repeated headers become artifacts
 (drawn, not read), the cells name the first header's cells, and the section around a part that
 holds nothing else is dropped (the table continuing means its sections continue).

@@ -12,7 +12,7 @@ limit here:
 - it knows no role for notes or contents: an element with ``data-pdf-tag="Note"`` (footnotes)
   or ``"TOC"`` (the contents list) is retagged, and a TOC's items become TOCI;
 - it builds the tree page by page, so a table that runs over pages is one Table per page, each
-  with its repeated header (read again on every page): ``tables.py`` joins them.
+  with its repeated header (read again on every page): ``pdf_tables.py`` joins them.
 
 To know which structure element came from which HTML element, the box tree is walked in the
 order the engine walked it (``weasyprint.pdf.tags._build_box_tree``), and the two are matched by
