@@ -88,6 +88,7 @@ def link_description(target: str, element: Any, link_text: str, page: int | None
         return t["link-reference"].format(text=_shorten(_text(element, skip=("cited-on", "url"))))
     if target.startswith("cite-") and page is not None:
         return t["link-citation"].format(n=page)
+    link_text = re.sub(r"\s+", " ", link_text).strip()
     heading = _heading(element)
     if heading is not None and not link_text.strip(" ()"):
         link_text = _text(heading)
@@ -107,22 +108,18 @@ def _heading(element: Any) -> Any:
 
 
 def _text(element: Any, skip: tuple[str, ...] = ()) -> str:
-    """An element's text as read: spaces collapsed, no zero-width or soft hyphen characters."""
+    """An element's text as read: spaces collapsed, no zero-width or soft hyphen characters;
+    descendants with a class in ``skip`` left out."""
 
     def pieces(node: Any) -> Iterator[str]:
-        if set(str(node.get("class") or "").split()) & set(skip):
-            yield node.tail or ""
-            return
         yield node.text or ""
         for child in node:
-            yield from pieces(child)
-        yield node.tail or ""
+            if not set(str(child.get("class") or "").split()) & set(skip):
+                yield from pieces(child)
+            yield child.tail or ""
 
     text = "".join(pieces(element)) if element is not None else ""
-    if element is not None:
-        text = text[: len(text) - len(element.tail or "")] if element.tail else text
-    text = re.sub("[\u200b\u00ad\u2060]", "", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", re.sub("[\u200b\u00ad\u2060]", "", text)).strip()
 
 
 def _shorten(text: str) -> str:

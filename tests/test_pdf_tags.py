@@ -188,3 +188,25 @@ def test_the_starter_s_tags_too(starter_build: BuildResult) -> None:
     assert counts["/Table"] == 2  # the options table and the chronology
     assert contents
     assert not [c for c in contents if re.match(r"(ref|cite|sec|fig|tbl)-", c)]
+
+
+@pytest.mark.parametrize(("target", "markup", "link_text", "page", "said"), [
+    ("ref-kinzer2003", '<li id="ref-kinzer2003">Kinzer, Stephen. 2003. <i>All the Shah’s Men</i>. Wiley. '
+     '<a class="url" href="https://example.org/x">https://example.org/x</a> '
+     '<span class="cited-on">cited on pp. <a href="#cite-1"></a></span></li>',
+     "(Kinzer 2003)", 5, "Reference: Kinzer, Stephen. 2003. All the Shah’s Men. Wiley."),
+    ("sec-oman", '<h2 id="sec-oman"><span class="heading-number">3.1</span> Oman’s role</h2>',
+     "Section\u00a03.1", 6, "Section 3.1 Oman’s role, page 6"),
+    ("chronology", '<section id="chronology"><h1>Chronology</h1><table/></section>', "", 14, "Chronology, page 14"),
+    ("fig-timeline", '<figure id="fig-timeline"><svg/></figure>', "Figure\u00a01", 5, "Figure 1, page 5"),
+    ("cite-12", '<a class="citation" id="cite-12" href="#ref-x">(X 2001)</a>', "", 9, "Citation on page 9"),
+])
+def test_a_link_is_described_by_what_it_leads_to(target: str, markup: str, link_text: str, page: int, said: str) -> None:
+    from xml.etree import ElementTree
+
+    from briefing.config import DEFAULT_TEMPLATES_DIR
+    from briefing.i18n import load_language
+    from briefing.pdf_tags import link_description
+
+    language = load_language("en", DEFAULT_TEMPLATES_DIR)
+    assert link_description(target, ElementTree.fromstring(markup), link_text, page, language) == said
