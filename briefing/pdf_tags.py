@@ -22,6 +22,7 @@ as the engine wrote it rather than guessed at.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,9 +61,11 @@ def complete_tags(document: Any, pdf: Any, templates_dir: Path) -> None:
     language = load_language(resolve_language(tag, templates_dir) or "en", templates_dir)
     describe_links(document, root, language)
     matched = match_elements(document, objects)
-    if matched is not None:
-        for element, struct in matched:
-            _apply_attributes(element, struct, objects)
+    if matched is None:  # the engine's log is copied into the build's report (render_pdf.engine_messages)
+        logging.getLogger("weasyprint.tags").warning(
+            "tags: the layout and the engine's tag tree do not match; languages, notes and contents are left untagged")
+    for element, struct in matched or []:
+        _apply_attributes(element, struct, objects)
     join_tables(document, objects)
 
 
