@@ -66,6 +66,9 @@ def complete_tags(document: Any, pdf: Any, templates_dir: Path) -> None:
             "tags: the layout and the engine's tag tree do not match; languages, notes and contents are left untagged")
     for element, struct in matched or []:
         _apply_attributes(element, struct, objects)
+    notes = [struct for _, struct in matched or [] if struct["S"] == "/Note"]
+    for number, note in enumerate(notes, 1):
+        note["ID"] = _pdf_string(f"note-{number}")  # PDF/UA-1 (7.9): every Note has a unique ID
     join_tables(document, objects)
 
 

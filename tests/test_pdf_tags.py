@@ -126,6 +126,8 @@ def test_footnotes_are_notes_and_the_contents_a_toc(us_iran: pikepdf.Pdf) -> Non
     footnotes = sum(len(re.findall(r"^\[\^[^\]]+\]:", p.read_text(), re.M)) for p in US_IRAN_DIR.glob("sections/*.md"))
     assert footnotes >= 2
     assert counts["/Note"] == footnotes
+    note_ids = [str(e.ID) for e in _elements(us_iran) if e.S == "/Note"]
+    assert len(set(note_ids)) == footnotes  # PDF/UA-1 asks each Note for an ID of its own
     assert counts["/TOC"] == 1
     toc = next(e for e in _elements(us_iran) if e.S == "/TOC")
     items = [e for e in _descendants(toc) if e.S == "/TOCI"]
