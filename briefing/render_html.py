@@ -20,6 +20,7 @@ from .i18n import load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
+from .script_lang import mark_languages
 from .template_env import make_sandbox
 from .theme_context import theme_asset_dirs, theme_context, theme_font_faces
 from .web_fonts import web_fonts
@@ -99,6 +100,7 @@ def render_html(
     """
     env = make_environment(templates_dir, briefing.theme)
     language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    language_tag = briefing.metadata.language or language.tag
     env.filters["long_date"] = language.long_date
     env.filters["partial_date"] = language.partial_date
     spec = edition(variant)
@@ -195,11 +197,11 @@ def render_html(
     try:
         template = env.get_template(spec.template)
         if web is None:
-            return template.render(**context)
+            return mark_languages(template.render(**context), language_tag)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
         context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
-        return template.render(**context)
+        return mark_languages(template.render(**context), language_tag)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)
     return ""
