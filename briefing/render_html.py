@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,11 @@ from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .i18n import Language, load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
-from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
+from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
+from .script_lang import mark_languages
+from .template_env import make_sandbox
+from .theme_context import theme_asset_dirs, theme_context, theme_font_faces
 from .web_fonts import web_fonts
 
 FONT_FILES = {
@@ -60,16 +63,9 @@ def partial_names(name: str, own_folder: str | None) -> list[str]:
     return [f"partials/{own_folder}/{name}.html", generic] if own_folder else [generic]
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
-    """The one Jinja environment: autoescaped, undefined names are errors, templates from disk only."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+def make_environment(templates_dir: Path, theme: Theme | None = None) -> jinja2.Environment:
+    """The one Jinja environment: the theme's overrides first, sandboxed (see ``template_env``)."""
+    env = make_sandbox(templates_dir, theme or Theme())
     env.filters["css_string"] = css_string
     return env
 
@@ -105,6 +101,7 @@ def render_html(
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
     env, language = _environment(briefing, templates_dir)
+    language_tag = briefing.metadata.language or language.tag
     spec = edition(variant)
     web = WebNotes() if spec.screen else None
     inline_assets = spec.inline_assets
@@ -114,19 +111,20 @@ def render_html(
     included = {handout.figure.id} if handout and handout.figure else set()
     titles = {heading.id: heading.text for heading in document.headings}
 
-    def asset_url(path: Path | str) -> str:
-        """Local files only: figures from the cache, images from the briefing folder."""
-        resolved = (briefing.folder / path).resolve()
-        return _data_uri(resolved) if inline_assets else resolved.as_uri()
+    asset_url = _asset_urls(briefing, figures, inline_assets)
 
     def partial(name: str, **context: Any) -> Markup:
         if web is not None:
             context = web.partial_context(name, context)
-        template = env.select_template(partial_names(name, spec.partials))
-        return Markup(template.render(
-            figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-            variant=variant.value, edition=spec, t=language, **context,
-        ))
+        try:  # partials rendered from Markdown run outside the page's render: a theme's override may fail here
+            template = env.select_template(partial_names(name, spec.partials))
+            return Markup(template.render(
+                figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
+                variant=variant.value, edition=spec, t=language, **context,
+            ))
+        except jinja2.TemplateError as error:
+            _report_template_error(error, templates_dir, report)
+            return Markup("")
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
 
@@ -149,7 +147,7 @@ def render_html(
         for i, event in enumerate(events)
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
-    context = _page_context(briefing, geometry, variant, templates_dir, built, language) | {
+    context = _page_context(briefing, geometry, variant, templates_dir, built, language, asset_url) | {
         "briefing": briefing,
         "summary": summary,
         "sections": sections,
@@ -175,11 +173,11 @@ def render_html(
     try:
         template = env.get_template(spec.template)
         if web is None:
-            return template.render(**context)
+            return mark_languages(template.render(**context), language_tag)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
         context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
-        return template.render(**context)
+        return mark_languages(template.render(**context), language_tag)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)
     return ""
@@ -213,7 +211,8 @@ def render_references(
     has not laid out, so the numbers come in as text.
     """
     env, language = _environment(briefing, templates_dir)
-    context = _page_context(briefing, geometry, variant, templates_dir, built, language) | {
+    asset_url = _asset_urls(briefing, {}, edition(variant).inline_assets)
+    context = _page_context(briefing, geometry, variant, templates_dir, built, language, asset_url) | {
         "bibliography": citations.bibliography,
         "cited_pages": part.cited_pages,
         "first_page": part.first_page,
@@ -222,7 +221,8 @@ def render_references(
         "blank_pages": part.blank_pages,
     }
     try:
-        return env.get_template(REFERENCES_TEMPLATE).render(**context)
+        html = env.get_template(REFERENCES_TEMPLATE).render(**context)
+        return mark_languages(html, briefing.metadata.language or language.tag)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)
     return ""
@@ -232,25 +232,45 @@ REFERENCES_TEMPLATE = "references.html"
 
 
 def _environment(briefing: Briefing, templates_dir: Path) -> tuple[jinja2.Environment, Language]:
-    env = make_environment(templates_dir)
+    env = make_environment(templates_dir, briefing.theme)
     language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
     env.filters["long_date"] = language.long_date
     env.filters["partial_date"] = language.partial_date
     return env, language
 
 
+def _asset_urls(
+    briefing: Briefing, figures: Mapping[str, tuple[DrawnFigure, ...]], inline_assets: bool,
+) -> Callable[[Path | str], str]:
+    drawn = {p.parent for parts in figures.values() for f in parts for p in (f.svg_path, f.print_svg_path, f.html_svg_path) if p}
+    readable = [briefing.folder, *theme_asset_dirs(briefing.theme), *(folder.resolve() for folder in drawn)]
+
+    def asset_url(path: Path | str) -> str:
+        """Local files only: figures from the cache, images from the briefing folder, the theme's logo.
+
+        Overriding templates call this too: it serves nothing from outside those folders.
+        """
+        resolved = (briefing.folder / path).resolve()
+        if not any(resolved.is_relative_to(folder) for folder in readable):
+            raise jinja2.TemplateRuntimeError(f"asset_url: '{path}' is outside the briefing folder")
+        return _data_uri(resolved) if inline_assets else resolved.as_uri()
+
+    return asset_url
+
+
 def _page_context(
     briefing: Briefing, geometry: PageGeometry, variant: Variant, templates_dir: Path, built: dt.datetime,
-    language: Language,
+    language: Language, asset_url: Callable[[Path | str], str],
 ) -> dict[str, Any]:
-    """What every page template and print.css read: the page, the fonts, the language."""
+    """What every page template and print.css read: the page, the fonts, the theme, the language."""
     spec = edition(variant)
     return {
         "meta": briefing.metadata,
         "page": geometry,
         "variant": variant.value,
         "fonts": [(family, style, weight, (templates_dir / "fonts" / name).as_uri())
-                  for (family, style, weight), name in FONT_FILES.items()],
+                  for (family, style, weight), name in FONT_FILES.items()] + theme_font_faces(briefing.theme),
+        "theme": theme_context(briefing.theme, asset_url),
         "inline_assets": spec.inline_assets,
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "press": _press_profiles(briefing) if spec.press else None,

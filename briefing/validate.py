@@ -26,12 +26,13 @@ from .model import (
     TimelineEvent,
 )
 from .press import read_print_settings
+from .theme import read_theme
 from .typography import smart_text
 
 BRIEFING_KEYS = (
     "title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
-    "keywords", "nocite", "bottom-line", "print",
+    "keywords", "nocite", "bottom-line", "print", "theme",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 PANDOC_KEYS = {
@@ -68,6 +69,7 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
     sections = _sections(files, config.get(LocatedStr("sections", config.location)), report)
     timeline = _timeline(files, config.get("timeline"), report)
     references, reference_files = read_references(files, config.get("references"), report)
+    theme = read_theme(files, config.get("theme"), DEFAULT_TEMPLATES_DIR, report)
     if metadata is None:
         return None
     return Briefing(
@@ -84,6 +86,7 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         print_settings=print_settings,
         bottom_line=bottom_line,
         defaults_file=files.defaults,
+        theme=theme,
     )
 
 

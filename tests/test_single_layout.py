@@ -262,3 +262,27 @@ def _structure_tags(pdf: pikepdf.Pdf) -> list[str]:
 
     walk(pdf.Root["/StructTreeRoot"], "")
     return tags
+
+
+@pytest.mark.slow
+def test_padding_without_references(content_tree: ContentTree, tmp_path: Path) -> None:
+    """No References: the second part is only the blank page that makes the print edition even."""
+    folder = content_tree({
+        "briefing.yaml": """\
+            title: No Sources
+            date: "2025-06-01"
+            classification: UNCLASSIFIED
+            sections: [sections/one.md, sections/two.md]
+            """,
+        "sections/one.md": "# One {#sec-one}\n\nText without citations.\n",
+        "sections/two.md": "# Two {#sec-two}\n\n" + ("A paragraph of text that runs on. " * 60 + "\n\n") * 3,
+        "refs.yaml": None,
+        "timeline.yaml": None,
+    })
+    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
+                         variants=(Variant.PRINT,))
+    texts = page_texts(build(config).outputs[0].path)
+    assert len(texts) == 6
+    assert "Page 5 of 6" in texts[4]
+    assert [line for line in texts[5].splitlines() if line.strip()] == ["UNCLASSIFIED", "UNCLASSIFIED"]
+    assert "References" not in "".join(texts)
