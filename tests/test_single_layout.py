@@ -101,6 +101,10 @@ def test_references_part_keeps_tags_outline_and_links(us_iran_build: BuildResult
         # back-links from the References land on earlier pages; citations land on the References
         assert any(source == references_page and target < references_page for source, target in links)
         assert any(source < references_page and target >= references_page for source, target in links)
+        # the joined PDF embeds each font once, though two layouts used it
+        fonts = {font.objgen: str(font.get("/BaseFont")) for page in pdf.pages
+                 for font in page.obj.get("/Resources", {}).get("/Font", {}).values()}
+        assert len(fonts) == len(set(fonts.values()))
     assert any("References" in title for _, title in outline_titles(pdf_path))
 
 
