@@ -126,7 +126,7 @@ def render_html(
         template = env.select_template(partial_names(name, spec.partials))
         return Markup(template.render(
             figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-            variant=variant.value, edition=spec, t=language, **context,
+            variant=variant.value, edition=spec, t=language, page=geometry, **context,
         ))
 
     render_context = RenderContext(citations.clusters, document.targets, partial)
@@ -150,6 +150,7 @@ def render_html(
         for i, event in enumerate(events)
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
+    appendices = [markdown(fragment) for fragment in document.appendices]  # after the chronology, as printed
     context = {
         "briefing": briefing,
         "meta": briefing.metadata,
@@ -174,6 +175,10 @@ def render_html(
         "handout": handout,
         "handout_fit": handout_fit,
         "bottom_line": bottom_line,
+        "appendices": appendices,
+        "figure_list": document.figure_list if briefing.lists.figures else [],
+        "table_list": document.table_list if briefing.lists.tables else [],
+        "revisions": briefing.revisions,
         "captions": {key: Markup(html) for key, html in render_context.captions.items()},  # rendered Markdown
     }
     if web is not None:
@@ -181,7 +186,8 @@ def render_html(
         context |= {
             "notes": web.notes,
             "backlinks": {e.key: backlinks(e.cited_in, places) for e in citations.bibliography},
-            "contents": contents_tree(document.headings),
+            "contents": contents_tree([h for h in document.headings if not h.appendix]),
+            "appendix_contents": contents_tree([h for h in document.headings if h.appendix]),
             "web_fonts": [],
         }
     try:
