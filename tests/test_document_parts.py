@@ -308,3 +308,23 @@ def test_check_explain_names_the_new_keys(content_tree: ContentTree, capsys: pyt
     out = capsys.readouterr().out
     for line in ("lof: true", "appendices: (1 entries)", "revisions: (1 entries)"):
         assert line in out, out
+
+
+@pytest.mark.slow
+def test_parts_follow_the_language(content_tree: ContentTree, tmp_path: Path) -> None:
+    from briefing.pipeline import build
+
+    folder = content_tree({
+        "briefing.yaml": BRIEFING + "language: fr\nlof: true\nappendices: [annexe.md]\n"
+                                    "revisions: [{date: '2025-05-01', note: Premier jet.}]\n",
+        "sections/one.md": "# Un {#sec-one}\n\nTexte [@ref1], voir @sec-annexe.\n\n![Une boîte](box.png){width=30mm}\n",
+        "annexe.md": "# Méthode {#sec-annexe}\n\nTexte.\n",
+    })
+    (folder / "box.png").write_bytes(_png())
+    result = build(BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0))
+    pages = plumber_page_texts(_output(result, "brief.pdf"))
+    text = " ".join(" ".join(pages).split())
+    for expected in ("voir Annexe A.", "Historique des versions", "1 mai 2025 Premier jet.", "Liste des figures"):
+        assert expected in text, expected
+    entries = {title: page for _, title, page in _contents(pages, "Sommaire")}
+    assert entries["Annexe A Méthode"] == _heading_page(pages, "Annexe A Méthode")
