@@ -259,7 +259,7 @@ def _handout(document: ParsedDocument, citations: Citations, with_figure: bool) 
 
 
 def _figure_tokens(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Token]:
-    for fragment in document.sections:
+    for fragment in [*document.sections, *document.appendices]:
         tokens = fragment.tokens
         for index, token in enumerate(tokens):
             if token.type == "timeline_open" and token.meta["spec"] is figure:

@@ -15,7 +15,8 @@ from PIL import Image
 
 from briefing.config import PAGE_GEOMETRY, BuildConfig, Variant
 from briefing.errors import ContentError, Diagnostics
-from briefing.model import Paper
+from briefing.image_size import image_size
+from briefing.model import ImageSize, Paper
 from briefing.pipeline import BuildResult, check
 
 from .conftest import MINIMAL_FILES, ContentTree, build_once
@@ -79,6 +80,8 @@ PARTS_FILES = {
         Table: Data of the appendix
 
         ![A tall box](images/box.png){height=30mm}
+
+        ![A short box](images/box.png){height=10% width=200px}
         """,
 }
 
@@ -183,18 +186,20 @@ def test_revision_history_follows_the_contents_and_is_in_the_manifest(parts_buil
 @pytest.mark.slow
 def test_image_attributes_size_the_image(parts_build: BuildResult) -> None:
     path = _output(parts_build, "parts.pdf")
-    pages = plumber_page_texts(path)
     text_width_pt = PAGE_GEOMETRY[Paper.A4].text_width_mm * 72 / 25.4
-    sizes = {}
-    with pdfplumber.open(path) as pdf:
-        for label in ("Figure 2. ", "Figure 3. "):
-            page = pdf.pages[next(n for n, text in enumerate(pages) if label in text)]
-            sizes[label] = [(image["x1"] - image["x0"], image["bottom"] - image["top"]) for image in page.images]
+    with pdfplumber.open(path) as pdf:  # the raster images in reading order: figures 2, 3 and 4 (1 is drawn)
+        images = [image for page in pdf.pages for image in sorted(page.images, key=lambda i: i["top"])]
+    sizes = {f"Figure {n}. ": [(i["x1"] - i["x0"], i["bottom"] - i["top"])] for n, i in enumerate(images, 2)}
+    assert len(images) == 3
     (width, height), = sizes["Figure 2. "]
     assert width == pytest.approx(0.4 * text_width_pt, abs=0.5)  # width=40%
     assert height == pytest.approx(width / 2, abs=0.5)  # proportions kept
     (width, height), = sizes["Figure 3. "]
     assert height == pytest.approx(30 * 72 / 25.4, abs=0.5)  # height=30mm
+    assert width == pytest.approx(2 * height, abs=0.5)
+    (width, height), = sizes["Figure 4. "]  # height=10% width=200px: fitted inside both, not distorted
+    box_height = 0.1 * PAGE_GEOMETRY[Paper.A4].text_height_mm * 72 / 25.4
+    assert min(width, 2 * height) == pytest.approx(min(200 * 0.75, 2 * box_height), abs=0.5)
     assert width == pytest.approx(2 * height, abs=0.5)
 
 
@@ -295,6 +300,20 @@ BRIEFING = 'title: T\ndate: "2025-06-01"\nsections: [sections/one.md]\nreference
 )
 def test_bad_parts_are_located(content_tree: ContentTree, files: dict[str, str], expected: list[str]) -> None:
     assert problems(content_tree(files)) == expected
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"width": "40%"}, ImageSize("40%")),
+        ({"width": "60mm", "height": "2.5cm"}, ImageSize("60mm", "2.5cm")),
+        ({"width": "300"}, ImageSize("300px")),  # a bare number is pixels, as in Pandoc
+        ({"height": "25%"}, ImageSize(None, None, 0.25)),
+        ({"width": "3in", "height": "72pt"}, ImageSize("3in", "72pt")),
+    ],
+)
+def test_image_sizes_read_as_pandoc_reads_them(attributes: dict[str, str], expected: ImageSize) -> None:
+    assert image_size(attributes) == (expected, [])
 
 
 def test_check_explain_names_the_new_keys(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
