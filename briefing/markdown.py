@@ -968,11 +968,14 @@ class BriefingRenderer(RendererHTML):
         )
 
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        """An image within a line of text: its size, if given, through the same partial as a figure's."""
+        """An image within a line of text: from the briefing folder (inline in the web edition), sized as asked."""
         token = tokens[idx]
-        size = token.meta.get("size")
-        html = super().image(tokens, idx, options, env)
-        return html if size is None else html.replace("<img ", f"<img {self.partial('image_size', size=size)} ", 1)
+        return self.partial(
+            "inline_image",
+            src=unquote(str(token.attrGet("src"))),
+            alt=self.renderInlineAsText(token.children or [], options, env),
+            size=token.meta.get("size"),
+        )
 
     def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]

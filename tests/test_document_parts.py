@@ -336,7 +336,8 @@ def test_parts_follow_the_language(content_tree: ContentTree, tmp_path: Path) ->
     folder = content_tree({
         "briefing.yaml": BRIEFING + "language: fr\nlof: true\nappendices: [annexe.md]\n"
                                     "revisions: [{date: '2025-05-01', note: Premier jet.}]\n",
-        "sections/one.md": "# Un {#sec-one}\n\nTexte [@ref1], voir @sec-annexe.\n\n![Une boîte](box.png){width=30mm}\n",
+        "sections/one.md": "# Un {#sec-one}\n\nTexte [@ref1], voir @sec-annexe.\n\n![Une boîte](box.png){width=30mm}\n\n"
+                           "Une icône ![icône](box.png){width=5mm} dans le texte.\n",
         "annexe.md": "# Méthode {#sec-annexe}\n\nTexte.\n",
     })
     (folder / "box.png").write_bytes(_png())
@@ -347,3 +348,6 @@ def test_parts_follow_the_language(content_tree: ContentTree, tmp_path: Path) ->
         assert expected in text, expected
     entries = {title: page for _, title, page in _contents(pages, "Sommaire")}
     assert entries["Annexe A Méthode"] == _heading_page(pages, "Annexe A Méthode")
+    with pdfplumber.open(_output(result, "brief.pdf")) as pdf:
+        widths = sorted(round((i["x1"] - i["x0"]) * 25.4 / 72, 1) for page in pdf.pages for i in page.images)
+    assert widths == [5.0, 30.0]  # the icon in the line too
