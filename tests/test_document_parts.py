@@ -20,7 +20,7 @@ from briefing.model import ImageSize, Paper
 from briefing.pipeline import BuildResult, check
 
 from .conftest import MINIMAL_FILES, ContentTree, build_once
-from .helpers import plumber_page_texts, toc_entries
+from .helpers import outline_titles, plumber_page_texts, toc_entries
 
 FILLER = "\n\n".join(["A paragraph that takes room on the page, as a briefing's prose does [@ref1]. " * 6] * 7)
 
@@ -136,6 +136,9 @@ def test_appendices_are_lettered_in_the_contents_with_their_pages(parts_build: B
     # after the chronology, before the references
     assert order.index("Chronology") < order.index("Appendix A Method") < order.index("References")
     assert _heading_page(pages, "Chronology") < entries["Appendix A Method"] < _heading_page(pages, "References")
+    outline = [(level, " ".join(title.split())) for level, title in outline_titles(_output(parts_build, name))]
+    assert outline[-5:] == [(1, "Appendix A Method"), (2, "A.1 Detail"), (1, "Appendix B Data"), (2, "B.1 Tables"),
+                            (1, "References")]
 
 
 @pytest.mark.slow
