@@ -196,6 +196,11 @@ def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
     document.appendices = appendices
     document.figure_list = parser.figure_list
     document.table_list = parser.table_list
+    lists = briefing.lists
+    for asked, entries, kind, hint in ((lists.figures, parser.figure_list, "figures", "an image or a timeline figure"),
+                                       (lists.tables, parser.table_list, "tables", "a table with a 'Table: ' caption")):
+        if asked and not entries:
+            report.warning(lists.location, f"a list of {kind} is asked for, but the briefing has none ({hint} is listed)")
     for ref_id, location in parser.crossrefs:
         if ref_id not in parser.targets:
             known = [t for t in parser.targets if t.split("-")[0] == ref_id.split("-")[0]]

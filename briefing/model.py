@@ -129,6 +129,8 @@ class DocumentLists:
 
     figures: bool = False
     tables: bool = False
+    location: SourceLocation | None = None
+    """Where they are asked for, to say so when a list would be empty."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ BOOLEANS = {"true": True, "yes": True, "false": False, "no": False}
 def read_lists(config: LocatedDict, report: Diagnostics) -> DocumentLists:
     """``lists: [figures, tables]`` and ``lof: true`` / ``lot: true``, in any combination."""
     wanted: set[str] = set()
+    asked = [key_location(key, config) for key in config if key in ("lists", *QUARTO_LIST_KEYS)]
     value = config.get("lists")
     if value is not None:
         items: list[Any] = [value] if isinstance(value, LocatedStr) else value if isinstance(value, LocatedList) else []
@@ -50,7 +51,7 @@ def read_lists(config: LocatedDict, report: Diagnostics) -> DocumentLists:
             report.error(switch.location, f"'{key}' must be true or false, found {shown}")
         elif BOOLEANS[switch.strip().lower()]:
             wanted.add(kind)
-    return DocumentLists(figures="figures" in wanted, tables="tables" in wanted)
+    return DocumentLists(figures="figures" in wanted, tables="tables" in wanted, location=asked[0] if asked else None)
 
 
 def read_revisions(value: Any, report: Diagnostics) -> tuple[Revision, ...]:

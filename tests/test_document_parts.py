@@ -319,6 +319,14 @@ def test_image_sizes_read_as_pandoc_reads_them(attributes: dict[str, str], expec
     assert image_size(attributes) == (expected, [])
 
 
+def test_an_empty_list_is_a_warning(content_tree: ContentTree) -> None:
+    folder = content_tree({"briefing.yaml": BRIEFING + "lists: [tables]\n"})
+    assert problems(folder) == [
+        "briefing.yaml:5:1: warning: a list of tables is asked for, but the briefing has none "
+        "(a table with a 'Table: ' caption is listed)"
+    ]
+
+
 def test_check_explain_names_the_new_keys(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
     from briefing.cli import main
 
