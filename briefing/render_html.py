@@ -20,6 +20,7 @@ from .i18n import load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
+from .script_lang import mark_languages
 from .web_fonts import web_fonts
 
 FONT_FILES = {
@@ -104,6 +105,7 @@ def render_html(
     """
     env = make_environment(templates_dir)
     language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    language_tag = briefing.metadata.language or language.tag
     env.filters["long_date"] = language.long_date
     env.filters["partial_date"] = language.partial_date
     spec = edition(variant)
@@ -193,11 +195,11 @@ def render_html(
     try:
         template = env.get_template(spec.template)
         if web is None:
-            return template.render(**context)
+            return mark_languages(template.render(**context), language_tag)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
         context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
-        return template.render(**context)
+        return mark_languages(template.render(**context), language_tag)
     except jinja2.TemplateSyntaxError as error:
         report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
     except jinja2.TemplateError as error:
