@@ -362,3 +362,24 @@ def test_parts_follow_the_language(content_tree: ContentTree, tmp_path: Path) ->
     with pdfplumber.open(_output(result, "brief.pdf")) as pdf:
         widths = sorted(round((i["x1"] - i["x0"]) * 25.4 / 72, 1) for page in pdf.pages for i in page.images)
     assert widths == [5.0, 30.0]  # the icon in the line too
+
+
+@pytest.mark.slow
+def test_lists_are_tagged_as_contents_and_appendix_links_described(parts_build: BuildResult) -> None:
+    import pikepdf
+
+    with pikepdf.open(_output(parts_build, "parts.pdf")) as pdf:
+        roles: list[str] = []
+
+        def walk(element: pikepdf.Object) -> None:
+            if isinstance(element, pikepdf.Dictionary) and "/S" in element:
+                roles.append(str(element.S))
+                kids = element.get("/K")
+                for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                    walk(kid)
+
+        for top in pdf.Root.StructTreeRoot.K:
+            walk(top)
+        said = [str(a.Contents) for page in pdf.pages for a in page.get("/Annots", []) if "/Contents" in a]
+    assert roles.count("/TOC") == 3  # the contents, the list of figures, the list of tables
+    assert any(re.fullmatch(r"Appendix A Method, page \d+", text) for text in said), said
