@@ -28,12 +28,13 @@ from .model import (
 )
 from .parts import read_lists, read_revisions
 from .press import read_print_settings
+from .theme import read_theme
 from .typography import smart_text
 
 BRIEFING_KEYS = (
     "title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
-    "keywords", "nocite", "bottom-line", "print", "appendices", "lists", "lof", "lot", "revisions",
+    "keywords", "nocite", "bottom-line", "print", "theme", "appendices", "lists", "lof", "lot", "revisions",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 PANDOC_KEYS = {
@@ -74,6 +75,7 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
     _check_listed_once([*sections, *appendices], report)
     timeline = _timeline(files, config.get("timeline"), report)
     references, reference_files = read_references(files, config.get("references"), report)
+    theme = read_theme(files, config.get("theme"), DEFAULT_TEMPLATES_DIR, report)
     if metadata is None:
         return None
     return Briefing(
@@ -93,6 +95,7 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         appendices=tuple(appendices),
         lists=read_lists(config, report),
         revisions=read_revisions(config.get("revisions"), report),
+        theme=theme,
     )
 
 
