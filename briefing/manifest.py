@@ -28,6 +28,9 @@ def make_manifest(
     data = {
         "briefing": briefing.slug,
         "version": briefing.metadata.version,
+        "revisions": [
+            {"date": r.date.isoformat(), "version": r.version, "note": r.note} for r in briefing.revisions
+        ],
         "built": built.isoformat(),
         "source_date_epoch": epoch,
         "inputs": [_file_entry(path, briefing.folder, path.read_bytes()) for path in briefing.input_files]

@@ -110,6 +110,27 @@ class Metadata:
 class Section:
     path: Path
     source: MarkdownSource
+    listed_at: SourceLocation | None = None
+    """Where briefing.yaml names the file."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One line of the revision history (``revisions:`` in briefing.yaml)."""
+
+    date: dt.date
+    note: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentLists:
+    """The optional lists of the front matter (``lists: [figures, tables]``, or Quarto's ``lof``/``lot``)."""
+
+    figures: bool = False
+    tables: bool = False
+    location: SourceLocation | None = None
+    """Where they are asked for, to say so when a list would be empty."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +290,10 @@ class Briefing:
     """The content tree's ``briefings.yaml`` this briefing inherited values from."""
     bottom_line: MarkdownSource | None = None
     """One sentence that opens the key judgments and the handout."""
+    appendices: tuple[Section, ...] = ()
+    """Lettered A, B…; after the chronology, before the references."""
+    lists: DocumentLists = field(default_factory=DocumentLists)
+    revisions: tuple[Revision, ...] = ()
     theme: Theme = field(default_factory=Theme)
 
 
@@ -311,6 +336,18 @@ class ImageFigure:
     id: str | None
     path: str
     location: SourceLocation
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    """``{width=40% height=50mm}`` on an image, as CSS lengths; never wider than the text (the CSS caps it)."""
+
+    width: str | None = None
+    """A CSS length: '40%' of the text width, or an absolute length such as '60mm'."""
+    height: str | None = None
+    """An absolute CSS length; a percentage is ``height_share`` instead."""
+    height_share: float | None = None
+    """``height=40%``: that share of the text area's height (a percentage height has no box to refer to)."""
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,8 @@ def link_description(target: str, element: Any, link_text: str, page: int | None
     if heading is not None and not link_text.strip(" ()"):
         link_text = _text(heading)
     if heading is not None and heading.find(".//*[@class='heading-number']") is not None:
-        link_text = f"{t['section']} {_text(heading)}"
+        numbered = _text(heading)  # an appendix's number already says "Appendix A"
+        link_text = numbered if numbered.startswith(t["appendix"]) else f"{t['section']} {numbered}"
     text = link_text or target
     return t["link-page"].format(text=text, n=page) if page is not None else text
 

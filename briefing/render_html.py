@@ -120,7 +120,7 @@ def render_html(
             template = env.select_template(partial_names(name, spec.partials))
             return Markup(template.render(
                 figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-                variant=variant.value, edition=spec, t=language, **context,
+                variant=variant.value, edition=spec, t=language, page=geometry, **context,
             ))
         except jinja2.TemplateError as error:
             _report_template_error(error, templates_dir, report)
@@ -147,6 +147,7 @@ def render_html(
         for i, event in enumerate(events)
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
+    appendices = [markdown(fragment) for fragment in document.appendices]  # after the chronology, as printed
     context = _page_context(briefing, geometry, variant, templates_dir, built, language, asset_url) | {
         "briefing": briefing,
         "summary": summary,
@@ -160,6 +161,10 @@ def render_html(
         "handout": handout,
         "handout_fit": handout_fit,
         "bottom_line": bottom_line,
+        "appendices": appendices,
+        "figure_list": document.figure_list if briefing.lists.figures else [],
+        "table_list": document.table_list if briefing.lists.tables else [],
+        "revisions": briefing.revisions,
         "captions": {key: Markup(html) for key, html in render_context.captions.items()},  # rendered Markdown
     }
     if web is not None:
@@ -167,7 +172,8 @@ def render_html(
         context |= {
             "notes": web.notes,
             "backlinks": {e.key: backlinks(e.cited_in, places) for e in citations.bibliography},
-            "contents": contents_tree(document.headings),
+            "contents": contents_tree([h for h in document.headings if not h.appendix]),
+            "appendix_contents": contents_tree([h for h in document.headings if h.appendix]),
             "web_fonts": [],
         }
     try:
@@ -342,7 +348,7 @@ def _handout(document: ParsedDocument, citations: Citations, with_figure: bool) 
 
 
 def _figure_tokens(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Token]:
-    for fragment in document.sections:
+    for fragment in [*document.sections, *document.appendices]:
         tokens = fragment.tokens
         for index, token in enumerate(tokens):
             if token.type == "timeline_open" and token.meta["spec"] is figure:

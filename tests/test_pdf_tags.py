@@ -187,7 +187,7 @@ def test_the_starter_s_tags_too(starter_build: BuildResult) -> None:
         contents = [str(a.Contents) for page in pdf.pages for a in page.get("/Annots", []) if "/Dest" in a]
     assert counts["/Note"] == 1
     assert counts["/TOC"] == 1
-    assert counts["/Table"] == 2  # the options table and the chronology
+    assert counts["/Table"] == 3  # the options table, the chronology and the revision history
     assert contents
     assert not [c for c in contents if re.match(r"(ref|cite|sec|fig|tbl)-", c)]
 
@@ -199,6 +199,8 @@ def test_the_starter_s_tags_too(starter_build: BuildResult) -> None:
      "(Kinzer 2003)", 5, "Reference: Kinzer, Stephen. 2003. All the Shah’s Men. Wiley."),
     ("sec-oman", '<h2 id="sec-oman"><span class="heading-number">3.1</span> Oman’s role</h2>',
      "Section\u00a03.1", 6, "Section 3.1 Oman’s role, page 6"),
+    ("sec-data", '<h1 id="sec-data"><span class="heading-number">Appendix\u00a0A</span> Data</h1>',
+     "Appendix\u00a0A", 7, "Appendix A Data, page 7"),
     ("chronology", '<section id="chronology"><h1>Chronology</h1><table/></section>', "", 14, "Chronology, page 14"),
     ("fig-timeline", '<figure id="fig-timeline"><svg/></figure>', "Figure\u00a01", 5, "Figure 1, page 5"),
     ("cite-12", '<a class="citation" id="cite-12" href="#ref-x">(X 2001)</a>', "", 9, "Citation on page 9"),
