@@ -129,7 +129,7 @@ def render_html(
             variant=variant.value, edition=spec, t=language, **context,
         ))
 
-    render_context = RenderContext(citations.clusters, document.targets, partial)
+    render_context = RenderContext(citations.clusters, document.targets, partial, language=language.tag)
 
     def markdown(fragment: Fragment | None) -> Markup:
         # The one place rendered Markdown is marked safe: the renderer escapes all content text.
