@@ -1,7 +1,8 @@
 """Laid-out Document -> the checks a reader would make, before anything is written.
 
 Contents entries land on the pages they name, links have targets, bookmarks match headings,
-every glyph is in the embedded fonts, nothing runs off the page, and every image is described.
+every glyph is in the embedded fonts, nothing runs off the page, and every image is described;
+the body text's lines are checked in ``line_checks``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .config import Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
+from .line_checks import check_lines
 from .markdown import ParsedDocument
 from .model import DrawnFigure
 from .render_pdf import RenderedDocument
@@ -54,6 +56,7 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
             anchor_pages.setdefault(name, index + 1)  # an element split over pages starts on the first
     _check_links(pages, anchor_pages, where, report)
     _check_boxes(pages, context, where, report)
+    check_lines(pages, context.texts, where, report)
     if edition(variant).excerpt:
         _check_handout_fits(rendered, report)
         return
