@@ -9,9 +9,9 @@ so this reads the lines it laid out and locates each fault in the content.
 from __future__ import annotations
 
 import statistics
-from itertools import pairwise
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
