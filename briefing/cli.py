@@ -9,6 +9,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -186,11 +187,12 @@ def _run_build(args: argparse.Namespace) -> int:
     parallel_briefings = args.jobs > 1 and len(folders) > 1
     workers = 1 if parallel_briefings else os.cpu_count() or 1
     configs = [replace(base, content_dir=folder, workers=workers) for folder in folders]
-    if parallel_briefings:
-        with worker_pool(min(args.jobs, len(configs), os.cpu_count() or 1)) as pool:
-            outcomes = run_all(pool, _build_one, configs, [args.quiet] * len(configs))
-    else:
-        outcomes = [_build_one(config, args.quiet) for config in configs]
+    with _progress_display(args.quiet):
+        if parallel_briefings:
+            with worker_pool(min(args.jobs, len(configs), os.cpu_count() or 1)) as pool:
+                outcomes = run_all(pool, _build_one, configs, [args.quiet] * len(configs))
+        else:
+            outcomes = [_build_one(config, args.quiet) for config in configs]
     failed, exit_code = 0, 0
     for outcome in outcomes:
         for line in outcome.messages:
@@ -210,6 +212,13 @@ def _run_build(args: argparse.Namespace) -> int:
     built = len(outcomes) - failed
     LOGGER.info("%d briefing%s built, %d failed, in %.1f s", built, "" if built == 1 else "s", failed, elapsed)
     return exit_code
+
+
+def _progress_display(quiet: bool) -> AbstractContextManager[object]:
+    """On a terminal, one live line per briefing; elsewhere the plain stage lines of the log."""
+    from .progress import LiveProgress
+
+    return LiveProgress(sys.stderr) if LiveProgress.wanted(sys.stderr, quiet) else nullcontext()
 
 
 def _check_output_folder(folder: Path) -> None:

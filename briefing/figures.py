@@ -19,6 +19,7 @@ from .errors import Diagnostics
 from .figure_draw import FONT_FILES, MM_PER_INCH, PT_PER_INCH
 from .figure_layout import Layout, make_layout
 from .figure_model import LayoutEvent, LayoutRequest, Strategy
+from .figure_words import alt_text
 from .fonts import uncovered
 from .model import (
     Category,
@@ -35,7 +36,7 @@ from .typography import smart_text
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["FIGURE_CODE_VERSION", "alt_text", "cache_key", "draw_figures", "make_timeline", "select_events"]
+__all__ = ["FIGURE_CODE_VERSION", "cache_key", "draw_figures", "make_timeline", "select_events"]
 
 FIGURE_CODE_VERSION = "3"
 """Bump when the drawing code changes what a figure looks like: it invalidates the cache."""
@@ -173,6 +174,7 @@ def cache_key(
                 "sans_family": style.sans_family,
                 "max_height_mm": style.max_height_mm,
                 "months": list(style.months),
+                "language": style.language.tag,  # the alt text is cached with the drawing
                 "fonts": dict(sorted(font_hashes.items())),
             },
         }
@@ -316,7 +318,7 @@ def _draw_parts(
                     svg=shapes,
                     print_svg=in_cmyk(shapes),
                     html_svg=full,
-                    alt_text=alt_text(chunk, layout),
+                    alt_text=alt_text(chunk, style.language, layout),
                     width_mm=round(layout.width * MM_PER_PT, 4),
                     height_mm=round(layout.height * MM_PER_PT, 4),
                     event_count=len(chunk),
@@ -335,53 +337,6 @@ def _split(events: Sequence[TimelineEvent], count: int) -> list[list[TimelineEve
     """Consecutive runs of about equal size, in date order: part 2 continues where part 1 ends."""
     size = -(-len(events) // count)
     return [list(events[start : start + size]) for start in range(0, len(events), size)]
-
-
-# --------------------------------------------------------------------------- words
-
-
-def alt_text(events: Sequence[TimelineEvent], layout: Layout | None = None) -> str:
-    """Describe the figure in words for screen readers and the PDF's /Alt, straight from the data."""
-    first = min(event.date.first_day() for event in events)
-    last = max(_end_day(event) for event in events)
-    if first.year != last.year:
-        period = f"from {first.year} to {last.year}"
-    elif first.month != last.month:
-        period = f"in {first.year}"
-    else:
-        period = f"in {PartialDate(first.year, first.month).display()}"
-    count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
-    items = []
-    for event in events:
-        when = event.date.display()
-        if event.end is not None:
-            when = f"{when} to {event.end.display()}"
-        items.append(f"{when}, {_clean_label(event.short_label)}")
-    text = f"Timeline of {count} {period}: {'; '.join(items)}."
-    return f"{text} {_describe_layout(layout)}".rstrip() if layout is not None else text
-
-
-def _describe_layout(layout: Layout) -> str:
-    """The inset or the numbered key, in words: what a sighted reader sees besides the labels."""
-    words = []
-    if layout.inset is not None:
-        first, last = layout.inset
-        words.append(
-            f"A shaded band marks {_day(first)} to {_day(last)} on the main axis; an inset below enlarges it"
-            " and labels its events."
-        )
-    if layout.key:
-        numbers = len(layout.key)
-        which = "Every event is" if numbers == len(layout.labelled) + numbers and not layout.labelled else (
-            f"{numbers} event{'s are' if numbers != 1 else ' is'}"
-        )
-        words.append(f"{which} numbered in date order; a key under the figure lists each number with its event "
-                     "and date.")
-    return " ".join(words)
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
 
 
 def _filters(spec: TimelineFigureSpec) -> dict[str, Any]:

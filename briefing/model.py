@@ -7,9 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostics, SourceLocation
+
+if TYPE_CHECKING:
+    from .i18n import Language
 
 
 class Precision(Enum):
@@ -272,12 +275,17 @@ class FigureStyle:
 
     width_mm: float
     font_dir: Path
+    language: Language
+    """The words of the alt text and the months of the axis."""
     font_size_pt: float = 7.0
     sans_family: str = "Noto Sans"
     max_height_mm: float = 150.0
     """Taller figures are split into parts: text never shrinks below its size to fit a page."""
-    months: tuple[str, ...] = ()
-    """Abbreviated month names in the briefing's language (January first); empty: English."""
+
+    @property
+    def months(self) -> tuple[str, ...]:
+        """Abbreviated month names in the briefing's language, January first."""
+        return self.language.month_abbreviations()
 
 
 @dataclass(frozen=True)

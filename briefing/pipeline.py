@@ -181,8 +181,8 @@ class _Editions:
                 style = FigureStyle(
                     width_mm=geometry.text_width_mm,
                     font_dir=config.templates_dir / "fonts",
+                    language=load_language(language, config.templates_dir),
                     max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
-                    months=load_language(language, config.templates_dir).month_abbreviations(),
                 )
                 self.figures[geometry] = draw_figures(
                     document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report

@@ -87,7 +87,9 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, content: Path, variants
         if record.exists():
             result: BuildResult = pickle.loads(record.read_bytes())
             return result
-        config = BuildConfig(content_dir=content, output_dir=folder / "out", variants=variants, cache_dir=folder / "cache")
+        # one cache for every fixture build: a figure drawn for one edition is reused by the others
+        config = BuildConfig(content_dir=content, output_dir=folder / "out", variants=variants,
+                             cache_dir=shared / "builds" / "cache")
         result = build(config)
         record.write_bytes(pickle.dumps(result))
         return result

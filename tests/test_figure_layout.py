@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from briefing.figure_axis import make_ticks
 from briefing.figure_layout import Layout, make_layout
 from briefing.figure_model import Box, LayoutEvent, LayoutRequest, Metrics, Strategy
+from briefing.i18n import load_language
 
 WIDTH = 160 / 25.4 * 72  # an A4 text block, in points
 TOLERANCE = 1e-6
@@ -162,7 +163,8 @@ def test_random_event_sets_keep_every_guarantee_with_the_real_fonts(request: Lay
     from briefing.figure_draw import figure_context, text_measure
     from briefing.model import FigureStyle
 
-    style = FigureStyle(width_mm=160, font_dir=Path(__file__).parent.parent / "templates" / "fonts")
+    templates = Path(__file__).parent.parent / "templates"
+    style = FigureStyle(width_mm=160, font_dir=templates / "fonts", language=load_language("en", templates))
     with figure_context(style):
         assert_guarantees(request, make_layout(request, text_measure(style)))
 

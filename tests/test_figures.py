@@ -19,12 +19,15 @@ import pytest
 from briefing.config import BuildConfig, Variant
 from briefing.errors import ContentError, Diagnostics, SourceLocation
 from briefing.figure_model import Strategy
-from briefing.figures import alt_text, draw_figures, make_layout_for, make_timeline
+from briefing.figure_words import alt_text
+from briefing.figures import draw_figures, make_layout_for, make_timeline
+from briefing.i18n import load_language
 from briefing.model import Category, DrawnFigure, FigureStyle, PartialDate, Timeline, TimelineEvent, TimelineFigureSpec
 from briefing.pipeline import build, check
 
 PROJECT = Path(__file__).parent.parent
-STYLE = FigureStyle(width_mm=160, font_dir=PROJECT / "templates" / "fonts")
+ENGLISH = load_language("en", PROJECT / "templates")
+STYLE = FigureStyle(width_mm=160, font_dir=PROJECT / "templates" / "fonts", language=ENGLISH)
 HERE = SourceLocation(Path("timeline.yaml"), 1, 1)
 SPEC = TimelineFigureSpec(id="fig-test", location=HERE)
 CATEGORIES = (
@@ -178,12 +181,25 @@ def test_persian_labels_draw_with_the_arabic_script_font(tmp_path: Path) -> None
 
 
 def test_alt_text_spells_out_the_data() -> None:
-    text = alt_text([LONG_VIEW[0], LONG_VIEW[4], LONG_VIEW[-1]])
+    text = alt_text([LONG_VIEW[0], LONG_VIEW[4], LONG_VIEW[-1]], ENGLISH)
     assert text == (
         "Timeline of 3 events from 1953 to 2025: 19 August 1953, 1953 coup; "
         "4 November 1979 to 20 January 1981, Hostage crisis; 22 June 2025, US strikes Fordow."
     )
-    assert alt_text(JUNE_2025[:2]).startswith("Timeline of 2 events in June 2025: 12 June 2025, IAEA censure;")
+    assert alt_text(JUNE_2025[:2], ENGLISH).startswith("Timeline of 2 events in June 2025: 12 June 2025, IAEA censure;")
+
+
+def test_alt_text_is_in_the_language_of_the_briefing_with_its_plurals() -> None:
+    french, russian = (load_language(tag, PROJECT / "templates") for tag in ("fr", "ru"))
+    assert alt_text([LONG_VIEW[0], LONG_VIEW[4]], french) == (
+        "Chronologie de 2 événements de 1953 à 1981\u00a0: 19 août 1953, 1953 coup; "
+        "du 4 novembre 1979 au 20 janvier 1981, Hostage crisis."
+    )
+    assert alt_text(JUNE_2025[:1], french).startswith("Chronologie de 1 événement en juin 2025\u00a0: 12 juin 2025")
+    # Russian counts 1, 2-4 and 5+ differently (CLDR one, few, many)
+    assert alt_text(JUNE_2025[:1], russian).startswith("Хронология за июнь 2025\u202fг., 1 событие: ")
+    assert ", 2 события: " in alt_text(JUNE_2025[:2], russian)
+    assert ", 5 событий: " in alt_text(FIVE, russian)
 
 
 def test_alt_text_describes_the_inset_and_the_key() -> None:
@@ -192,10 +208,10 @@ def test_alt_text_describes_the_inset_and_the_key() -> None:
     assert (
         "A shaded band marks 12 June 2025 to 24 June 2025 on the main axis; an inset below enlarges it and labels its "
         "events."
-    ) in alt_text(LONG_VIEW, layout)
+    ) in alt_text(LONG_VIEW, ENGLISH, layout)
     callouts = TimelineFigureSpec("fig-c", HERE, labels="callouts")
     layout = make_layout_for(callouts, FIVE, CATEGORIES, STYLE)
-    assert alt_text(FIVE, layout).endswith(
+    assert alt_text(FIVE, ENGLISH, layout).endswith(
         "Every event is numbered in date order; a key under the figure lists each number with its event and date."
     )
 
@@ -304,7 +320,7 @@ def test_150_events_over_70_years_split_into_parts_at_full_size(tmp_path: Path) 
               rng.choice([c.key for c in CATEGORIES]))
         for n in range(150)
     )
-    style = FigureStyle(width_mm=160, font_dir=STYLE.font_dir, max_height_mm=100)
+    style = FigureStyle(width_mm=160, font_dir=STYLE.font_dir, language=ENGLISH, max_height_mm=100)
     spec = TimelineFigureSpec("fig-dense", SourceLocation(Path("a.md"), 1, 1))
     parts = draw_figures([spec], Timeline(categories=CATEGORIES, events=events), style, tmp_path, Diagnostics())["fig-dense"]
     assert len(parts) > 1
