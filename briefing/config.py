@@ -64,8 +64,8 @@ PAGE_GEOMETRY = {
     Paper.A4: PageGeometry(210, 297, 26, 24, 28, 56, "A4"),
     Paper.LETTER: PageGeometry(215.9, 279.4, 25, 23, 28, 61.9, "letter"),
 }
-"""A 120 mm text block on either paper: 10.5 pt Noto Serif sets about 66 characters a line, the
-comfortable 60-75 (the whole 160 mm width set 93). The outer margin takes the difference: the
+"""A 126 mm text block on either paper: 10.5 pt Noto Serif sets about 69 characters a line, within
+the comfortable 60-75 (160 mm at 10 pt set 93). The outer margin takes the difference: the
 block sits towards the spine (the left edge on screen) as in a book, and its white frames it."""
 
 BOOKLET_GEOMETRY = {
