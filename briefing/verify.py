@@ -106,9 +106,12 @@ def _check_contents_pages(
     """The number printed after each contents entry is the page its heading landed on."""
     for number, page in enumerate(pages, start=1):
         for nav in (b for b in page._page_box.descendants() if _tag(b) == "nav"):
+            entries: dict[str, str] = {}  # an entry that wraps is one link box per line: read them together
             for link in (b for b in nav.descendants() if _tag(b) == "a" and b.element.get("href", "").startswith("#")):
                 target = link.element.get("href")[1:]
-                printed = re.findall(r"\d+", _text_of(link))
+                entries[target] = entries.get(target, "") + _text_of(link)
+            for target, text in entries.items():
+                printed = re.findall(r"\d+", text)
                 actual = anchor_pages.get(target)
                 if actual is not None and (not printed or int(printed[-1]) != actual):
                     shown = printed[-1] if printed else "no number"
