@@ -19,6 +19,7 @@ from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .line_checks import check_lines
+from .page_fill import check_page_fill
 from .markdown import ParsedDocument
 from .model import DrawnFigure
 from .render_pdf import RenderedDocument
@@ -61,6 +62,7 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
         _check_handout_fits(rendered, report)
         return
     _check_cover(pages, context.title_location or where, report)
+    check_page_fill(pages, context.texts, where, report)
     _check_contents_pages(pages, anchor_pages, where, report)
     _check_headings(rendered, context.document, anchor_pages, where, report)
     for spec in context.document.timeline_figures:

@@ -152,3 +152,38 @@ def test_the_layout_check_finds_a_long_measure_and_hyphens_in_a_row(tmp_path: Pa
     report = Diagnostics()
     check_lines(_laid_out(prose * 60, 128, "manual"), {}, SourceLocation(tmp_path / "page.html"), report)
     assert not report.warnings  # about 70 characters a line
+
+
+def _opens_level_one(page: pdfplumber.page.Page, text_top: float) -> bool:
+    """The page's first line (below the running head) is a 15 pt heading."""
+    chars = [c for c in page.chars if c["top"] > text_top - 2 and c["top"] < page.height - 30 * 72 / 25.4]
+    first = min(chars, key=lambda c: c["top"], default=None)
+    return first is not None and abs(float(first["size"]) - 15) < 0.5
+
+
+@pytest.mark.slow
+def test_no_page_before_the_back_matter_is_a_quarter_empty(us_iran_build: BuildResult) -> None:
+    mm = 72 / 25.4
+    text_top, text_bottom = 26 * mm, (297 - 24) * mm  # the A4 text area (config.py)
+    with pdfplumber.open(_pdf(us_iran_build)) as pdf:
+        pages = pdf.pages
+        for number, (page, following) in enumerate(zip(pages[1:], pages[2:], strict=False), start=2):
+            if re.search(r"(?m)^Chronology$", page.extract_text() or ""):
+                break  # the back matter
+            if _opens_level_one(following, text_top):
+                continue
+            bottom = max(float(c["bottom"]) for c in page.chars if c["bottom"] < text_bottom)
+            empty = (text_bottom - bottom) / (text_bottom - text_top)
+            assert empty <= 0.25, f"page {number} is {100 * empty:.0f} % empty"
+
+
+def test_a_page_left_a_quarter_empty_is_a_located_warning(content_tree: ContentTree, tmp_path: Path) -> None:
+    prose = "Talks resumed in the spring and broke off again in the summer of that year. " * 14
+    rows = "\n".join(f"| {i} | A row of the table that moves whole |" for i in range(40))
+    folder = content_tree({"sections/one.md": f"# One\n\n{prose} [@ref1]\n\n{prose}\n\n{prose}\n\n"
+                                              f"| N | Row |\n|---|---|\n{rows}\n\nTable: A tall table {{#tbl-tall}}\n\n"
+                                              f"After the table.\n"})
+    config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
+    warnings = [str(d) for d in build(config).report.warnings if " % empty" in str(d)]
+    assert len(warnings) == 1, warnings
+    assert re.match(r"\S*sections/one.md:\d+:\d+: warning: page 4 is \d+ % empty: what follows", warnings[0])
