@@ -8,6 +8,7 @@ the reader sees a hole. Found after layout, located at the first words of the ne
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ OPENING_CLASSES = ("front-heading", "back-heading", "cover")
 
 
 def check_page_fill(pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics) -> None:
-    for number, (page, following) in enumerate(zip(pages[1:], pages[2:], strict=False), start=2):
+    for number, (page, following) in enumerate(pairwise(pages[1:]), start=2):
         if _holds_back_matter(page):
             return
         if _opens_section(following):
@@ -50,7 +51,7 @@ def page_fill(page: Any) -> float:
                if isinstance(box, (boxes.TextBox, boxes.ReplacedBox))]
     used = max(bottoms, default=top) - top
     footnotes = sum(child.margin_height() for child in page_box.children if _is_footnote_area(child))
-    return max(0.0, min(1.0, (used + footnotes) / height))
+    return float(max(0.0, min(1.0, (used + footnotes) / height)))
 
 
 def _flow(page_box: Any) -> Iterator[Any]:

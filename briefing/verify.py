@@ -19,9 +19,9 @@ from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .line_checks import check_lines
-from .page_fill import check_page_fill
 from .markdown import ParsedDocument
 from .model import DrawnFigure
+from .page_fill import check_page_fill
 from .render_pdf import RenderedDocument
 
 HANDOUT_MAX_PAGES = 2

@@ -16,7 +16,7 @@ from briefing.pipeline import BuildResult, build
 from briefing.typography import protect_names
 
 from .body_lines import body_lines, hyphenated_share, longest_hyphen_run, median_measure
-from .conftest import US_IRAN_DIR
+from .conftest import US_IRAN_DIR, ContentTree
 from .helpers import page_texts
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
@@ -167,7 +167,7 @@ def test_no_page_before_the_back_matter_is_a_quarter_empty(us_iran_build: BuildR
     text_top, text_bottom = 26 * mm, (297 - 24) * mm  # the A4 text area (config.py)
     with pdfplumber.open(_pdf(us_iran_build)) as pdf:
         pages = pdf.pages
-        for number, (page, following) in enumerate(zip(pages[1:], pages[2:], strict=False), start=2):
+        for number, (page, following) in enumerate(pairwise(pages[1:]), start=2):
             if re.search(r"(?m)^Chronology$", page.extract_text() or ""):
                 break  # the back matter
             if _opens_level_one(following, text_top):
