@@ -50,6 +50,10 @@ def up_to_date(config: BuildConfig, print_: str) -> list[tuple[Path, int | None]
         data = json.loads(_record_path(config).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("fingerprint") != print_:
             return None
+        for entry in data.get("theme_inputs", []):  # theme files outside the briefing folder, as last built
+            stat = Path(entry["path"]).stat()
+            if stat.st_size != entry["size"] or stat.st_mtime_ns != entry["mtime_ns"]:
+                return None
         entries = data["outputs"]
         expected = {str(config.output_path(v)) for v in config.variants} | {str(config.manifest_path())}
         if not isinstance(entries, list) or {entry["path"] for entry in entries} != expected:
@@ -67,8 +71,14 @@ def up_to_date(config: BuildConfig, print_: str) -> list[tuple[Path, int | None]
     return [output for output in outputs if output[0] != config.manifest_path()]
 
 
-def remember(config: BuildConfig, print_: str, outputs: list[tuple[Path, int | None]]) -> None:
-    """Record a successful build so an identical one can be skipped (failing to is no error)."""
+def remember(
+    config: BuildConfig, print_: str, outputs: list[tuple[Path, int | None]], theme_inputs: tuple[Path, ...] = (),
+) -> None:
+    """Record a successful build so an identical one can be skipped (failing to is no error).
+
+    ``theme_inputs`` (a theme's files and folders, which may lie outside the briefing folder and
+    so outside the fingerprint) are recorded with their sizes and times: editing a logo rebuilds.
+    """
     from .errors import OutputError
     from .write import write_atomically
 
@@ -77,7 +87,11 @@ def remember(config: BuildConfig, print_: str, outputs: list[tuple[Path, int | N
         for path, pages in [*outputs, (config.manifest_path(), None)]:
             stat = path.stat()
             entries.append({"path": str(path), "pages": pages, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
-        data = {"fingerprint": print_, "outputs": entries}
+        extras = []
+        for path in theme_inputs:
+            stat = path.stat()
+            extras.append({"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+        data = {"fingerprint": print_, "outputs": entries, "theme_inputs": extras}
         write_atomically(_record_path(config), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
     except (OSError, OutputError):
         return

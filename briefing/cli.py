@@ -272,7 +272,7 @@ def _build_one(config: BuildConfig, quiet: bool) -> Outcome:
         return Outcome(None, [str(d) for d in report] + [f"{config.content_dir}: error: {error}"], 1)
     except OutputError as error:
         return Outcome(None, [str(d) for d in report] + [f"error: {error}"], OutputError.exit_code)
-    build_cache.remember(config, print_, [(o.path, o.pages) for o in result.outputs])
+    build_cache.remember(config, print_, [(o.path, o.pages) for o in result.outputs], result.theme_inputs)
     return Outcome(result, [str(d) for d in report])
 
 

@@ -119,8 +119,8 @@ def draw_layout(layout: Layout, style: FigureStyle) -> Figure:
     axes.set_xlim(0, layout.width)
     axes.set_ylim(layout.height, 0)
     _draw_shades(axes, layout)
-    _draw_segments(axes, layout.segments)
-    _draw_markers(axes, layout)
+    _draw_segments(axes, layout.segments, style.palette)
+    _draw_markers(axes, layout, style.palette)
     _draw_texts(axes, layout.texts, style)
     return figure
 
@@ -137,7 +137,7 @@ def _draw_shades(axes: Axes, layout: Layout) -> None:
         axes.add_patch(patch)
 
 
-def _draw_segments(axes: Axes, segments: tuple[Segment, ...]) -> None:
+def _draw_segments(axes: Axes, segments: tuple[Segment, ...], colours: tuple[str, ...]) -> None:
     """Neutral lines grouped by role, coloured ones by role and colour: a few paths, not hundreds."""
     from matplotlib.collections import LineCollection
 
@@ -151,14 +151,14 @@ def _draw_segments(axes: Axes, segments: tuple[Segment, ...]) -> None:
         if role in LINES:
             width, colour = LINES[role]
         else:
-            width, colour = COLOURED[role], palette.colour(style)
+            width, colour = COLOURED[role], palette.colour(style, colours)
         collection = LineCollection(lines, colors=colour, linewidths=width, zorder=z_order.get(role, 2),
                                     capstyle="butt")
         collection.set_gid(f"{role}s" if style < 0 else f"{role}s-{style}")
         axes.add_collection(collection, autolim=False)
 
 
-def _draw_markers(axes: Axes, layout: Layout) -> None:
+def _draw_markers(axes: Axes, layout: Layout, colours: tuple[str, ...]) -> None:
     """Markers per category, white-edged; continuation chevrons at cut spans."""
     by_style: dict[int, tuple[list[float], list[float]]] = {}
     for item in layout.markers:
@@ -168,14 +168,14 @@ def _draw_markers(axes: Axes, layout: Layout) -> None:
     for style, (xs, ys) in by_style.items():
         shape = palette.marker(style)
         (line,) = axes.plot(xs, ys, linestyle="none", marker=shape, markersize=layout.marker_size * palette.MARKER_SCALE[shape],
-                            markerfacecolor=palette.colour(style), markeredgecolor=palette.WHITE, markeredgewidth=0.5,
+                            markerfacecolor=palette.colour(style, colours), markeredgecolor=palette.WHITE, markeredgewidth=0.5,
                             zorder=3)
         line.set_gid(f"markers-{style}")
     for number, chevron in enumerate(layout.chevrons):
         offset = chevron.direction * layout.marker_size * 0.35
         (line,) = axes.plot([chevron.x + offset], [chevron.y], linestyle="none",
                             marker=">" if chevron.direction > 0 else "<", markersize=layout.marker_size * 0.8,
-                            markerfacecolor=palette.colour(chevron.style), markeredgewidth=0, zorder=3)
+                            markerfacecolor=palette.colour(chevron.style, colours), markeredgewidth=0, zorder=3)
         line.set_gid(f"continues-{number}")
 
 

@@ -40,8 +40,10 @@ WHITE = "#ffffff"
 GREYS = (LABEL, TICK_LABEL, AXIS, LEADER, GUIDE, BAND, INSET, WHITE)
 
 
-def colour(style: int) -> str:
-    return OKABE_ITO[style % len(OKABE_ITO)]
+def colour(style: int, colours: tuple[str, ...] = ()) -> str:
+    """A category's colour: from a theme's palette when it gives one, else Okabe & Ito's."""
+    chosen = colours or OKABE_ITO
+    return chosen[style % len(chosen)]
 
 
 def marker(style: int) -> str:
@@ -54,9 +56,22 @@ def cmyk(hex_colour: str) -> tuple[float, float, float, float]:
     if hex_colour in OKABE_ITO_CMYK:
         return OKABE_ITO_CMYK[hex_colour]
     red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    if not red == green == blue:
-        raise ValueError(f"{hex_colour} is not a figure colour (no CMYK build)")
-    return (0.0, 0.0, 0.0, round(1 - red / 255, 3))
+    if red == green == blue:
+        return (0.0, 0.0, 0.0, round(1 - red / 255, 3))
+    return naive_cmyk(red, green, blue)
+
+
+def naive_cmyk(red: int, green: int, blue: int) -> tuple[float, float, float, float]:
+    """A theme colour's CMYK build, with grey component replacement (the greys go to black ink).
+
+    Not colour-managed: a theme's colours have no published CMYK values, and the print shop's
+    output intent decides the rest. Good enough for accents and category colours, never for text.
+    """
+    r, g, b = red / 255, green / 255, blue / 255
+    k = 1 - max(r, g, b)
+    if k >= 1:
+        return (0.0, 0.0, 0.0, 1.0)
+    return tuple(round(v, 3) for v in ((1 - r - k) / (1 - k), (1 - g - k) / (1 - k), (1 - b - k) / (1 - k), k))  # type: ignore[return-value]
 
 
 def css_cmyk(hex_colour: str) -> str:

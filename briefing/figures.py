@@ -175,6 +175,7 @@ def cache_key(
                 "max_height_mm": style.max_height_mm,
                 "months": list(style.months),
                 "language": style.language.tag,  # the alt text is cached with the drawing
+                **({"palette": list(style.palette)} if style.palette else {}),
                 "fonts": dict(sorted(font_hashes.items())),
             },
         }

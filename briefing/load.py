@@ -84,7 +84,7 @@ def load_content(folder: Path, report: Diagnostics) -> ContentFiles:
     return files
 
 
-DEFAULT_KEYS = ("organization", "classification", "paper", "citation-style", "language", "authors", "print")
+DEFAULT_KEYS = ("organization", "classification", "paper", "citation-style", "language", "authors", "print", "theme")
 """What a content tree's ``briefings.yaml`` may give every briefing beneath it (like Quarto's _quarto.yml)."""
 
 

@@ -31,13 +31,15 @@ from mdit_py_plugins.subscript import sub_plugin
 from mdit_py_plugins.superscript import superscript_plugin
 
 from .errors import Diagnostics, SourceLocation, did_you_mean
+from .image_size import IMAGE_SIZE_ATTRIBUTES, image_size
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
 from .model import Briefing, ImageFigure, MarkdownSource, PartialDate, TimelineFigureSpec
 from .typography import TYPOGRAPHY, protect_names
 from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
-ALLOWED_ATTRIBUTES = ("id", "class", "lang")
-"""On spans, links and images; ``lang`` marks a run in another language (hyphenation, the PDF's tags)."""
+ALLOWED_ATTRIBUTES = ("id", "class", "lang", *IMAGE_SIZE_ATTRIBUTES)
+"""On spans, links and images; ``lang`` marks a run in another language (hyphenation, the PDF's tags);
+``width`` and ``height`` on images only (checked, then written as our own CSS)."""
 CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution")
 """Quarto's callouts: ``::: {.callout-note}`` with an optional ``##`` title as its first line."""
 """``{#id .class}`` only: ``style`` or ``rel=attachment`` would let content restyle or embed files."""
@@ -58,6 +60,9 @@ _TRAILING_ATTRS_RE = re.compile(r"\s*\{(?P<attrs>[^{}]*)\}\s*$")
 NOTE_PUNCTUATION = ".,;:!?"
 """Punctuation a note call moves after, as Pandoc does for English."""
 _TABLE_CAPTION_RE = re.compile(r"^(?:Table)?:\s+")
+_IMAGE_ATTRS_RE = re.compile(r"\)\{[^{}\n]*\}")
+_PERCENT_VALUE_RE = re.compile(r"(?<=[\s{])(width|height)=(\d+(?:\.\d+)?%)(?=[\s}])")
+"""``width=40%`` as Pandoc users write it: the attribute parser reads ``%`` as a comment, so it is quoted first."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,18 @@ class Heading:
     text: str
     tokens: tuple[Token, ...]
     """The inline tokens, so the contents can show emphasis as the heading does."""
+    appendix: bool = False
+    """In an appendix: numbered A, A.1…, and named "Appendix A" in the contents."""
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """A numbered figure or table, for the list of figures or tables."""
+
+    id: str
+    number: str
+    text: str
+    """The caption as plain text, without its citations and notes."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,8 @@ class Target:
     id: str
     kind: str
     number: str
+    appendix: bool = False
+    """A heading of an appendix: "Appendix A", not "Section A"."""
 
     @property
     def label(self) -> str:
@@ -112,8 +131,8 @@ class Target:
 
     @property
     def kind_name(self) -> str:
-        """The key of its word in the language's strings ('section', 'figure', 'table')."""
-        return CROSSREF_PREFIXES[self.kind].lower()
+        """The key of its word in the language's strings ('section', 'appendix', 'figure', 'table')."""
+        return "appendix" if self.appendix else CROSSREF_PREFIXES[self.kind].lower()
 
 
 @dataclass
@@ -140,6 +159,10 @@ class ParsedDocument:
     images: list[ImageFigure] = field(default_factory=list)
     citations: list[CitationCluster] = field(default_factory=list)
     bottom_line: Fragment | None = None
+    appendices: list[Fragment] = field(default_factory=list)
+    figure_list: list[ListEntry] = field(default_factory=list)
+    """Every numbered figure, in order: the list of figures."""
+    table_list: list[ListEntry] = field(default_factory=list)
 
 
 def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
@@ -152,6 +175,12 @@ def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
         fragment = parser.parse(section.source)
         _check_starts_with_title(fragment, report)
         sections.append(fragment)
+    parser.start_appendices()
+    appendices = []
+    for appendix in briefing.appendices:
+        fragment = parser.parse(appendix.source)
+        _check_starts_with_title(fragment, report)
+        appendices.append(fragment)
     event_summaries = [parser.parse(e.summary) if e.summary else None for e in briefing.timeline.events]
     event_citations = []
     for event in briefing.timeline.events:
@@ -164,6 +193,14 @@ def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:
     document.images = parser.images
     document.citations = parser.citations
     document.bottom_line = bottom_line
+    document.appendices = appendices
+    document.figure_list = parser.figure_list
+    document.table_list = parser.table_list
+    lists = briefing.lists
+    for asked, entries, kind, hint in ((lists.figures, parser.figure_list, "figures", "an image or a timeline figure"),
+                                       (lists.tables, parser.table_list, "tables", "a table with a 'Table: ' caption")):
+        if asked and not entries:
+            report.warning(lists.location, f"a list of {kind} is asked for, but the briefing has none ({hint} is listed)")
     for ref_id, location in parser.crossrefs:
         if ref_id not in parser.targets:
             known = [t for t in parser.targets if t.split("-")[0] == ref_id.split("-")[0]]
@@ -189,6 +226,9 @@ class _Parser:
         self.images: list[ImageFigure] = []
         self.citations: list[CitationCluster] = []
         self.section_numbers = [0, 0]
+        self.appendix = False
+        self.figure_list: list[ListEntry] = []
+        self.table_list: list[ListEntry] = []
         self.figure_count = 0
         self.table_count = 0
         self.md = _make_markdown()
@@ -204,6 +244,11 @@ class _Parser:
         self._number(fragment)
         return fragment
 
+    def start_appendices(self) -> None:
+        """What is parsed from now on is lettered: A, A.1, B…"""
+        self.appendix = True
+        self.section_numbers = [0, 0]
+
     def location(self, source: MarkdownSource, line: int | None, column: int | None = None) -> SourceLocation:
         base = source.location
         if line is None or base.line is None:
@@ -215,11 +260,13 @@ class _Parser:
         self.citations.append(cluster)
         return cluster
 
-    def add_target(self, target_id: str, kind: str, number: str, location: SourceLocation) -> None:
+    def add_target(
+        self, target_id: str, kind: str, number: str, location: SourceLocation, appendix: bool = False
+    ) -> None:
         if target_id in self.targets:
             self.report.error(location, f"duplicate id '{target_id}'")
             return
-        self.targets[target_id] = Target(target_id, kind, number)
+        self.targets[target_id] = Target(target_id, kind, number, appendix)
 
     def _number(self, fragment: Fragment) -> None:
         """Number headings, figures and tables in reading order, as the reader meets them."""
@@ -234,16 +281,27 @@ class _Parser:
                 spec = token.meta["spec"]
                 self.timeline_figures.append(spec)
                 self.add_target(spec.id, "fig", str(self.figure_count), location)
+                caption = [c for t in tokens[index + 1: _matching_close(tokens, index)] for c in t.children or []]
+                self.figure_list.append(ListEntry(spec.id, str(self.figure_count), plain_caption(caption)))
             elif token.type == "image_figure_open":
                 self.figure_count += 1
                 token.meta["number"] = str(self.figure_count)
                 if token.attrGet("id"):
                     self.add_target(str(token.attrGet("id")), "fig", str(self.figure_count), location)
+                else:  # not for cross-references, only the list of figures' link
+                    token.attrSet("id", f"figure-{self.figure_count}")
+                image: Token = token.meta["image"]
+                entry = ListEntry(str(token.attrGet("id")), str(self.figure_count), plain_caption(image.children or []))
+                self.figure_list.append(entry)
             elif token.type == "table_open" and "caption" in token.meta:
                 self.table_count += 1
                 token.meta["number"] = str(self.table_count)
                 if token.attrGet("id"):
                     self.add_target(str(token.attrGet("id")), "tbl", str(self.table_count), location)
+                else:
+                    token.attrSet("id", f"table-{self.table_count}")
+                words = plain_caption(token.meta["caption"].children or [])
+                self.table_list.append(ListEntry(str(token.attrGet("id")), str(self.table_count), words))
 
     def _number_heading(self, token: Token, inline: Token, location: SourceLocation) -> None:
         level = int(token.tag[1])
@@ -254,14 +312,16 @@ class _Parser:
             self.section_numbers[level - 1] += 1
             if level == 1:
                 self.section_numbers[1] = 0
-            number = ".".join(str(n) for n in self.section_numbers[:level])
+            first = _letters(self.section_numbers[0]) if self.appendix else str(self.section_numbers[0])
+            number = first if level == 1 else f"{first}.{self.section_numbers[1]}"
             token.meta["number"] = number
+            token.meta["appendix"] = self.appendix and level == 1  # "Appendix A" before its title
         if not heading_id:
             heading_id = self._unique_slug(inline.content)
             token.attrSet("id", heading_id)
-        self.add_target(heading_id, "sec", number or "", location)
+        self.add_target(heading_id, "sec", number or "", location, appendix=self.appendix)
         text = "".join(child.content for child in inline.children or [] if child.type in ("text", "code_inline"))
-        self.headings.append(Heading(level, heading_id, number, text, tuple(inline.children or [])))
+        self.headings.append(Heading(level, heading_id, number, text, tuple(inline.children or []), self.appendix))
 
     def _unique_slug(self, text: str) -> str:
         base = "sec-" + (re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section")
@@ -270,6 +330,28 @@ class _Parser:
             counter += 1
             slug = f"{base}-{counter}"
         return slug
+
+
+def _letters(number: int) -> str:
+    """1 -> 'A', 26 -> 'Z', 27 -> 'AA': the letter of an appendix."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def plain_caption(children: Sequence[Token]) -> str:
+    """A caption as a list of figures shows it: its words, without citations or note calls."""
+    words = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            words.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            words.append(" ")
+    text = " ".join("".join(words).split())
+    text = re.sub(r"\s+([.,;:!?)])", r"\1", text)  # the space a removed citation leaves before punctuation
+    return re.sub(r"\(\s*\)", "", text).strip()
 
 
 def _without_footnote_block(tokens: list[Token], env: dict[str, Any]) -> list[Token]:
@@ -308,9 +390,11 @@ def _make_markdown() -> MarkdownIt:
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
     md.core.ruler.after("heading_attributes", "table_captions", _table_captions)
     md.core.ruler.after("smartquotes", "move_table_captions", _move_table_captions)
+    md.core.ruler.before("inline", "percent_lengths", _quote_percent_lengths)
     md.core.ruler.at("inline", _inline_with_lines)
     md.core.ruler.after("inline", "image_figures", _image_figures)
     md.core.ruler.after("image_figures", "refused_attributes", _refused_attributes)
+    md.core.ruler.after("refused_attributes", "image_sizes", _image_sizes)
     md.inline.ruler.before("link", "citation", _bracketed_citation)
     md.inline.ruler.before("text", "narrative_citation", _narrative_citation)
     return md
@@ -467,11 +551,41 @@ def _refused_attributes(state: StateCore) -> None:
         for token in [block, *(block.children or [])]:
             location = parser.location(state.env["source"], block.map[0] if block.map else None, 1)
             for name in token.meta.get("insecure_attrs", {}) if token.meta else {}:
-                parser.report.error(location, f"attribute '{name}' is not allowed (only #id, .class and lang)")
+                parser.report.error(
+                    location, f"attribute '{name}' is not allowed (only #id, .class and lang; width and height on images)"
+                )
             language = token.attrs.get("lang") if token.attrs else None
             if language is not None and not LANGUAGE_PATTERN.match(str(language)):  # it becomes an HTML attribute
                 parser.report.error(location, f"lang='{language}' is not a BCP 47 tag such as 'fa' or 'ar-EG'")
                 del token.attrs["lang"]
+
+
+def _quote_percent_lengths(state: StateCore) -> None:
+    """``{width=40%}`` after an image, as Pandoc reads it: quoted, so the attribute parser keeps the value."""
+    for token in state.tokens:
+        if token.type == "inline" and "%" in token.content:
+            token.content = _IMAGE_ATTRS_RE.sub(
+                lambda m: _PERCENT_VALUE_RE.sub(r'\1="\2"', m[0]), token.content
+            )
+
+
+def _image_sizes(state: StateCore) -> None:
+    """``width``/``height`` on an image become its size (checked); on anything else they are an error."""
+    parser: _Parser = state.env["parser"]
+    for block in state.tokens:
+        location = parser.location(state.env["source"], block.map[0] if block.map else None, 1)
+        for token in [block, *(block.children or [])]:
+            given = {key: str(token.attrs.pop(key)) for key in IMAGE_SIZE_ATTRIBUTES if key in token.attrs}
+            if not given:
+                continue
+            if token.type != "image":
+                for key in given:
+                    parser.report.error(location, f"attribute '{key}' is only for images (![caption](file){{{key}=40%}})")
+                continue
+            size, problems = image_size(given)
+            for problem in problems:
+                parser.report.error(location, problem)
+            token.meta["size"] = size
 
 
 def _fenced_div(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
@@ -834,7 +948,8 @@ class BriefingRenderer(RendererHTML):
         token = tokens[idx]
         number = token.meta.get("number")
         opening = self.renderToken(tokens, idx, options, env)
-        return opening + (self.partial("heading_number", number=number) if number else "")
+        appendix = bool(token.meta.get("appendix"))
+        return opening + (self.partial("heading_number", number=number, appendix=appendix) if number else "")
 
     def timeline_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         # The figure is rendered whole by its partial; its body is the caption.
@@ -857,6 +972,17 @@ class BriefingRenderer(RendererHTML):
             src=unquote(str(image.attrGet("src"))),
             alt=image.content,
             caption=caption,
+            size=image.meta.get("size"),
+        )
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        """An image within a line of text: from the briefing folder (inline in the web edition), sized as asked."""
+        token = tokens[idx]
+        return self.partial(
+            "inline_image",
+            src=unquote(str(token.attrGet("src"))),
+            alt=self.renderInlineAsText(token.children or [], options, env),
+            size=token.meta.get("size"),
         )
 
     def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:

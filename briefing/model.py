@@ -110,6 +110,27 @@ class Metadata:
 class Section:
     path: Path
     source: MarkdownSource
+    listed_at: SourceLocation | None = None
+    """Where briefing.yaml names the file."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One line of the revision history (``revisions:`` in briefing.yaml)."""
+
+    date: dt.date
+    note: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentLists:
+    """The optional lists of the front matter (``lists: [figures, tables]``, or Quarto's ``lof``/``lot``)."""
+
+    figures: bool = False
+    tables: bool = False
+    location: SourceLocation | None = None
+    """Where they are asked for, to say so when a list would be empty."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +227,49 @@ class CitationStyle:
 
 
 @dataclass(frozen=True)
+class ThemeFont:
+    """One font file of a theme's font folder, as its name table describes it."""
+
+    path: Path
+    family: str
+    style: str
+    """'normal' or 'italic'."""
+    weight: int
+    licence: str | None = None
+    """The name table's licence description (name ID 13), e.g. the SIL OFL notice."""
+    licence_url: str | None = None
+    """Name ID 14."""
+
+
+@dataclass(frozen=True)
+class Theme:
+    """An organisation's look: logo, colours, figure palette, fonts and template overrides.
+
+    Every path is resolved and checked to lie inside the content tree (the folder of
+    ``briefings.yaml``, or the briefing folder when there is none).
+    """
+
+    root: Path | None = None
+    """The content tree the theme may read from; None: no theme."""
+    logo: Path | None = None
+    accent: str | None = None
+    """``#rrggbb``: headings, rules, links and the cover band."""
+    ink: str | None = None
+    """``#rrggbb``: body text on screen and in the digital PDF (the print edition keeps black ink)."""
+    palette: tuple[str, ...] = ()
+    """Timeline category colours, in order; empty: the built-in palette."""
+    fonts: tuple[ThemeFont, ...] = ()
+    body_family: str | None = None
+    heading_family: str | None = None
+    template_dirs: tuple[Path, ...] = ()
+    """Override folders, first wins: the briefing's ``templates/``, the tree's, the theme folder's."""
+    files: tuple[Path, ...] = ()
+    """Every file of the theme a build reads (theme.yaml, logo, fonts, overrides): inputs of the build."""
+    folders: tuple[Path, ...] = ()
+    """Folders whose listing is an input too (a font added to the folder changes the build)."""
+
+
+@dataclass(frozen=True)
 class Briefing:
     """A validated briefing folder: everything later stages need, nothing raw."""
 
@@ -226,6 +290,11 @@ class Briefing:
     """The content tree's ``briefings.yaml`` this briefing inherited values from."""
     bottom_line: MarkdownSource | None = None
     """One sentence that opens the key judgments and the handout."""
+    appendices: tuple[Section, ...] = ()
+    """Lettered A, B…; after the chronology, before the references."""
+    lists: DocumentLists = field(default_factory=DocumentLists)
+    revisions: tuple[Revision, ...] = ()
+    theme: Theme = field(default_factory=Theme)
 
 
 @dataclass(frozen=True)
@@ -270,6 +339,18 @@ class ImageFigure:
 
 
 @dataclass(frozen=True)
+class ImageSize:
+    """``{width=40% height=50mm}`` on an image, as CSS lengths; never wider than the text (the CSS caps it)."""
+
+    width: str | None = None
+    """A CSS length: '40%' of the text width, or an absolute length such as '60mm'."""
+    height: str | None = None
+    """An absolute CSS length; a percentage is ``height_share`` instead."""
+    height_share: float | None = None
+    """``height=40%``: that share of the text area's height (a percentage height has no box to refer to)."""
+
+
+@dataclass(frozen=True)
 class FigureStyle:
     """What the page decides about a figure: its width and the fonts to draw with."""
 
@@ -281,6 +362,8 @@ class FigureStyle:
     sans_family: str = "Noto Sans"
     max_height_mm: float = 150.0
     """Taller figures are split into parts: text never shrinks below its size to fit a page."""
+    palette: tuple[str, ...] = ()
+    """Category colours from the theme; empty: Okabe & Ito's."""
 
     @property
     def months(self) -> tuple[str, ...]:
@@ -339,3 +422,5 @@ class BuildResult:
     report: Diagnostics = field(default_factory=Diagnostics)
     up_to_date: bool = False
     """True when nothing changed since the last build, which was therefore not repeated."""
+    theme_inputs: tuple[Path, ...] = ()
+    """Theme files and folders outside the briefing folder read by the build (for the no-op check)."""

@@ -35,6 +35,8 @@ from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Pape
 from .processes import run_all, worker_pool
 from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, handout_figure, render_html
 from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
+from .theme_context import theme_asset_dirs
+from .theme_fonts import report_theme_uncovered
 from .validate import validate_briefing
 from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, one_backlink_per_page, verify_document
 from .write import write_set
@@ -94,6 +96,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         document = parse_document(briefing, report)
         check_images(files, document.images, report)
         report_uncovered(files.texts, config.templates_dir / "fonts", report)
+        report_theme_uncovered(files.texts, briefing.theme, config.templates_dir / "fonts", report)
     with step(4, report, slug):
         citations = resolve_citations(document, briefing, report, config.cache_dir.resolve() if config.use_cache else None)
     return Prepared(briefing, document, citations, files.texts)
@@ -116,7 +119,8 @@ def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult
         files[config.manifest_path()] = manifest.make_manifest(briefing, written, config, editions.epoch)
         write_set(files, slug)
         outputs = [output for output, _ in written]
-    return BuildResult(slug, outputs, time.perf_counter() - started, report)
+    theme = briefing.theme
+    return BuildResult(slug, outputs, time.perf_counter() - started, report, theme_inputs=(*theme.files, *theme.folders))
 
 
 def render_web_edition(config: BuildConfig, report: Diagnostics) -> bytes:
@@ -183,6 +187,7 @@ class _Editions:
                     font_dir=config.templates_dir / "fonts",
                     language=load_language(language, config.templates_dir),
                     max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
+                    palette=briefing.theme.palette,
                 )
                 self.figures[geometry] = draw_figures(
                     document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report
@@ -303,7 +308,8 @@ class _Editions:
     def _layout(self, variant: Variant, html: str) -> RenderedDocument:
         config = self.config
         self.html[variant] = html
-        allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant)]
+        allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant),
+                   *theme_asset_dirs(self.prepared.briefing.theme)]
         template = config.templates_dir / edition(variant).template
         with step(7, self.report, self._label(variant), announced=self.announced):
             return render_pdf(

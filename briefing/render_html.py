@@ -18,8 +18,11 @@ from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .i18n import load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
-from .model import Briefing, DrawnFigure, TimelineEvent, TimelineFigureSpec
+from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
+from .script_lang import mark_languages
+from .template_env import make_sandbox
+from .theme_context import theme_asset_dirs, theme_context, theme_font_faces
 from .web_fonts import web_fonts
 
 FONT_FILES = {
@@ -59,16 +62,9 @@ def partial_names(name: str, own_folder: str | None) -> list[str]:
     return [f"partials/{own_folder}/{name}.html", generic] if own_folder else [generic]
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
-    """The one Jinja environment: autoescaped, undefined names are errors, templates from disk only."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+def make_environment(templates_dir: Path, theme: Theme | None = None) -> jinja2.Environment:
+    """The one Jinja environment: the theme's overrides first, sandboxed (see ``template_env``)."""
+    env = make_sandbox(templates_dir, theme or Theme())
     env.filters["css_string"] = css_string
     return env
 
@@ -102,8 +98,9 @@ def render_html(
     ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``);
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
-    env = make_environment(templates_dir)
+    env = make_environment(templates_dir, briefing.theme)
     language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    language_tag = briefing.metadata.language or language.tag
     env.filters["long_date"] = language.long_date
     env.filters["partial_date"] = language.partial_date
     spec = edition(variant)
@@ -115,19 +112,31 @@ def render_html(
     included = {handout.figure.id} if handout and handout.figure else set()
     titles = {heading.id: heading.text for heading in document.headings}
 
+    drawn = {p.parent for parts in figures.values() for f in parts for p in (f.svg_path, f.print_svg_path, f.html_svg_path) if p}
+    readable = [briefing.folder, *theme_asset_dirs(briefing.theme), *(folder.resolve() for folder in drawn)]
+
     def asset_url(path: Path | str) -> str:
-        """Local files only: figures from the cache, images from the briefing folder."""
+        """Local files only: figures from the cache, images from the briefing folder, the theme's logo.
+
+        Overriding templates call this too: it serves nothing from outside those folders.
+        """
         resolved = (briefing.folder / path).resolve()
+        if not any(resolved.is_relative_to(folder) for folder in readable):
+            raise jinja2.TemplateRuntimeError(f"asset_url: '{path}' is outside the briefing folder")
         return _data_uri(resolved) if inline_assets else resolved.as_uri()
 
     def partial(name: str, **context: Any) -> Markup:
         if web is not None:
             context = web.partial_context(name, context)
-        template = env.select_template(partial_names(name, spec.partials))
-        return Markup(template.render(
-            figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
-            variant=variant.value, edition=spec, t=language, **context,
-        ))
+        try:  # partials rendered from Markdown run outside the page's render: a theme's override may fail here
+            template = env.select_template(partial_names(name, spec.partials))
+            return Markup(template.render(
+                figures=figures, asset_url=asset_url, excerpt=excerpt, included=included, titles=titles,
+                variant=variant.value, edition=spec, t=language, page=geometry, **context,
+            ))
+        except jinja2.TemplateError as error:
+            _report_template_error(error, templates_dir, report)
+            return Markup("")
 
     render_context = RenderContext(citations.clusters, document.targets, partial, language=language.tag)
 
@@ -150,6 +159,7 @@ def render_html(
         for i, event in enumerate(events)
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
+    appendices = [markdown(fragment) for fragment in document.appendices]  # after the chronology, as printed
     context = {
         "briefing": briefing,
         "meta": briefing.metadata,
@@ -162,7 +172,8 @@ def render_html(
         "page": geometry,
         "variant": variant.value,
         "fonts": [(family, style, weight, (templates_dir / "fonts" / name).as_uri())
-                  for (family, style, weight), name in FONT_FILES.items()],
+                  for (family, style, weight), name in FONT_FILES.items()] + theme_font_faces(briefing.theme),
+        "theme": theme_context(briefing.theme, asset_url),
         "inline_assets": inline_assets,
         "figures": figures,
         "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -174,6 +185,10 @@ def render_html(
         "handout": handout,
         "handout_fit": handout_fit,
         "bottom_line": bottom_line,
+        "appendices": appendices,
+        "figure_list": document.figure_list if briefing.lists.figures else [],
+        "table_list": document.table_list if briefing.lists.tables else [],
+        "revisions": briefing.revisions,
         "captions": {key: Markup(html) for key, html in render_context.captions.items()},  # rendered Markdown
     }
     if web is not None:
@@ -181,22 +196,28 @@ def render_html(
         context |= {
             "notes": web.notes,
             "backlinks": {e.key: backlinks(e.cited_in, places) for e in citations.bibliography},
-            "contents": contents_tree(document.headings),
+            "contents": contents_tree([h for h in document.headings if not h.appendix]),
+            "appendix_contents": contents_tree([h for h in document.headings if h.appendix]),
             "web_fonts": [],
         }
     try:
         template = env.get_template(spec.template)
         if web is None:
-            return template.render(**context)
+            return mark_languages(template.render(**context), language_tag)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
         context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
-        return template.render(**context)
-    except jinja2.TemplateSyntaxError as error:
-        report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
+        return mark_languages(template.render(**context), language_tag)
     except jinja2.TemplateError as error:
-        report.error(_template_location(error, templates_dir), f"template: {error}")
+        _report_template_error(error, templates_dir, report)
     return ""
+
+
+def _report_template_error(error: jinja2.TemplateError, templates_dir: Path, report: Diagnostics) -> None:
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        report.error(SourceLocation(Path(error.filename or "templates"), error.lineno), f"template: {error.message}")
+    else:
+        report.error(_template_location(error, templates_dir), f"template: {error}")
 
 
 @dataclass(frozen=True)
@@ -253,7 +274,7 @@ def _handout(document: ParsedDocument, citations: Citations, with_figure: bool) 
 
 
 def _figure_tokens(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Token]:
-    for fragment in document.sections:
+    for fragment in [*document.sections, *document.appendices]:
         tokens = fragment.tokens
         for index, token in enumerate(tokens):
             if token.type == "timeline_open" and token.meta["spec"] is figure:

@@ -15,6 +15,7 @@ from .config import Variant
 from .editions import TAGGED_PDF, edition
 from .errors import Diagnostics, SourceLocation
 from .model import PrintSettings
+from .pdf_tags import tag_finisher
 from .press import DEFAULT_CONDITION, finish_for_press
 
 if TYPE_CHECKING:
@@ -146,9 +147,10 @@ def write_pdf(
     write, so the same inputs give the same bytes.
     """
     condition = (settings.condition if settings else None) or DEFAULT_CONDITION
-    finisher = (
+    press = (
         partial(finish_for_press, document_id=document_id, condition=condition) if edition(variant).press else None
     )
+    finisher = tag_finisher(rendered.html_path.parent, then=press)  # tags a screen reader can use
     options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
     with engine_messages(report, SourceLocation(rendered.html_path), rendered.url_locations):
         data: bytes = rendered.document.write_pdf(finisher=finisher, **options)

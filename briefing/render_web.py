@@ -119,7 +119,7 @@ def citation_places(document: ParsedDocument) -> dict[int, str]:
     for front in (document.bottom_line, document.summary):
         if front is not None:
             _walk(front.tokens, front.env, KEY_JUDGMENTS, places, numbered=False)
-    for fragment in document.sections:
+    for fragment in [*document.sections, *document.appendices]:
         _walk(fragment.tokens, fragment.env, "", places, numbered=True)
     for cluster in document.event_citations:
         if cluster is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 from .bibliography import read_references
@@ -25,13 +26,15 @@ from .model import (
     Timeline,
     TimelineEvent,
 )
+from .parts import read_lists, read_revisions
 from .press import read_print_settings
+from .theme import read_theme
 from .typography import smart_text
 
 BRIEFING_KEYS = (
     "title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
-    "keywords", "nocite", "bottom-line", "print",
+    "keywords", "nocite", "bottom-line", "print", "theme", "appendices", "lists", "lof", "lot", "revisions",
 )
 REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 PANDOC_KEYS = {
@@ -44,6 +47,8 @@ MAX_SUBTITLE_CHARS = 300
 """Longer titles cannot fit on the cover at its type size; the layout check catches the combinations."""
 EVENT_KEYS = ("id", "date", "end", "title", "label", "category", "tags", "summary", "sources")
 TIMELINE_KEYS = ("categories", "events")
+MAX_APPENDICES = 26
+"""Appendices are lettered A to Z."""
 MAX_EVENTS = 1000
 """A chronology of more events is a database, not a briefing; the bound keeps layout time in seconds."""
 REFERENCE_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
@@ -66,8 +71,11 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
     bottom_line = _markdown_field(config, "bottom-line", report, inline=True)
     print_settings = read_print_settings(files, config.get("print"), report)
     sections = _sections(files, config.get(LocatedStr("sections", config.location)), report)
+    appendices = _sections(files, config.get("appendices"), report, "appendices")
+    _check_listed_once([*sections, *appendices], report)
     timeline = _timeline(files, config.get("timeline"), report)
     references, reference_files = read_references(files, config.get("references"), report)
+    theme = read_theme(files, config.get("theme"), DEFAULT_TEMPLATES_DIR, report)
     if metadata is None:
         return None
     return Briefing(
@@ -84,6 +92,10 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
         print_settings=print_settings,
         bottom_line=bottom_line,
         defaults_file=files.defaults,
+        appendices=tuple(appendices),
+        lists=read_lists(config, report),
+        revisions=read_revisions(config.get("revisions"), report),
+        theme=theme,
     )
 
 
@@ -252,21 +264,36 @@ def _markdown_field(mapping: LocatedDict, key: str, report: Diagnostics, inline:
     return MarkdownSource(str(value), location, inline=inline)
 
 
-def _sections(files: ContentFiles, value: Any, report: Diagnostics) -> list[Section]:
+def _sections(files: ContentFiles, value: Any, report: Diagnostics, key: str = "sections") -> list[Section]:
+    """The Markdown files of ``sections:`` (or ``appendices:``), in reading order."""
     sections = []
-    for item in _string_list(value, "sections", report):
+    what = "section" if key == "sections" else "appendix"
+    for item in _string_list(value, key, report):
         path = resolve_inside(files, item, report)
         if path is None:
             continue
         if path.suffix.lower() not in (".md", ".markdown"):
-            report.error(item.location, f"section '{item}' is not a Markdown file (.md)")
+            report.error(item.location, f"{what} '{item}' is not a Markdown file (.md)")
             continue
         text = read_text(files, path, item.location, report)
         if text is not None:
-            sections.append(Section(path, MarkdownSource(text, SourceLocation(path, 1, 1))))
-    if value is not None and not sections and not report.errors:
+            sections.append(Section(path, MarkdownSource(text, SourceLocation(path, 1, 1)), item.location))
+    if key == "sections" and value is not None and not sections and not report.errors:
         report.error(value.location, "'sections' lists no Markdown file")
+    if len(sections) > MAX_APPENDICES and key == "appendices":
+        report.error(value.location, f"{len(sections)} appendices; they are lettered A to Z, so at most {MAX_APPENDICES}")
+        return sections[:MAX_APPENDICES]
     return sections
+
+
+def _check_listed_once(sections: list[Section], report: Diagnostics) -> None:
+    """A file is a section or an appendix, once: twice would print it twice, with its ids duplicated."""
+    seen: dict[Path, Section] = {}
+    for section in sections:
+        first = seen.setdefault(section.path, section)
+        if first is not section and section.listed_at is not None:
+            where = f" (first at line {first.listed_at.line})" if first.listed_at and first.listed_at.line else ""
+            report.error(section.listed_at, f"'{section.path.name}' is listed twice{where}")
 
 
 # -- timeline.yaml ---------------------------------------------------------------------------

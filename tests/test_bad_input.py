@@ -727,14 +727,18 @@ def test_engine_refusals_are_located_at_the_image(
 def test_attachment_attribute_is_refused(build: BuildRun, tree: Callable[..., Path]) -> None:
     folder = tree({"sections/one.md": "# One\n\n[the data](refs.yaml){rel=attachment} [@ref1]\n"})
     assert_refused(
-        build(folder), "brief/sections/one.md:3:1: error: attribute 'rel' is not allowed (only #id, .class and lang)"
+        build(folder),
+        "brief/sections/one.md:3:1: error: attribute 'rel' is not allowed "
+        "(only #id, .class and lang; width and height on images)",
     )
 
 
 def test_style_attribute_is_refused(build: BuildRun, tree: Callable[..., Path]) -> None:
     folder = tree({"sections/one.md": '# One\n\nSee `this`{style="color: red"} [@ref1].\n'})
     assert_refused(
-        build(folder), "brief/sections/one.md:3:1: error: attribute 'style' is not allowed (only #id, .class and lang)"
+        build(folder),
+        "brief/sections/one.md:3:1: error: attribute 'style' is not allowed "
+        "(only #id, .class and lang; width and height on images)",
     )
 
 

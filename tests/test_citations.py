@@ -379,7 +379,7 @@ def test_a_note_citation_is_a_footnote() -> None:
     citation = RenderedCitation("Pollack", ("pollack2004",), 3, note="<i>The Persian Puzzle</i>.")
     assert _partial("citation", citation=citation) == (
         '<span class="citation citation-note" id="cite-3">Pollack'
-        '<span class="footnote"><i>The Persian Puzzle</i>.</span></span>')
+        '<span class="footnote" data-pdf-tag="Note"><i>The Persian Puzzle</i>.</span></span>')  # tagged a Note
 
 
 # -- errors, located and exact ----------------------------------------------------------------
