@@ -42,6 +42,8 @@ FONT_FILES = {
     ("Noto Sans Symbols", "normal", 400): "NotoSansSymbols-Regular.ttf",
     ("Noto Sans Symbols 2", "normal", 400): "NotoSansSymbols2-Regular.ttf",
     ("Noto Sans Math", "normal", 400): "NotoSansMath-Regular.ttf",
+    ("Noto Sans Mono", "normal", 400): "NotoSansMono-Regular.ttf",
+    ("Noto Sans Mono", "normal", 700): "NotoSansMono-Bold.ttf",
 }
 """The vendored fonts (templates/fonts/), the only ones a PDF may embed."""
 
