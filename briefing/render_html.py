@@ -140,7 +140,7 @@ def render_html(
             _report_template_error(error, templates_dir, report)
             return Markup("")
 
-    render_context = RenderContext(citations.clusters, document.targets, partial)
+    render_context = RenderContext(citations.clusters, document.targets, partial, language=language.tag)
 
     def markdown(fragment: Fragment | None) -> Markup:
         # The one place rendered Markdown is marked safe: the renderer escapes all content text.
