@@ -34,7 +34,7 @@ from .errors import Diagnostics, SourceLocation, did_you_mean
 from .image_size import IMAGE_SIZE_ATTRIBUTES, image_size
 from .markdown_checks import MARKDOWN_IT_NESTING, check_structure
 from .model import Briefing, ImageFigure, MarkdownSource, PartialDate, TimelineFigureSpec
-from .typography import TYPOGRAPHY
+from .typography import TYPOGRAPHY, protect_names
 from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
 ALLOWED_ATTRIBUTES = ("id", "class", "lang", *IMAGE_SIZE_ATTRIBUTES)
@@ -874,15 +874,18 @@ class RenderContext:
     """Renders ``templates/partials/NAME.html`` with keyword arguments."""
     captions: dict[str, str] = field(default_factory=dict)
     """Filled while rendering: each timeline figure's caption HTML, by figure id (for the handout)."""
+    language: str = "en"
+    """The briefing's language tag: whether a capital marks a name (``typography.protect_names``)."""
 
 
 LONG_WORD = re.compile(r"[^\s<>&]{36,}")
-"""Longer runs without a space (URLs, compounds, identifiers) get invisible break opportunities:
+"""Longer runs without a space (URLs, compounds, identifiers) get break opportunities (``<wbr>``,
+markup rather than a zero-width space in the text, which copies and searches would keep):
 a table column is then never wider than the page, and no line runs off it."""
 
 
 def _breakable(html: str) -> str:
-    return LONG_WORD.sub(lambda m: "\u200b".join(m[0][i: i + 18] for i in range(0, len(m[0]), 18)), html)
+    return LONG_WORD.sub(lambda m: "<wbr>".join(m[0][i: i + 18] for i in range(0, len(m[0]), 18)), html)
 
 
 _RENDERED_HTML = ("caption", "body")
@@ -930,7 +933,7 @@ class BriefingRenderer(RendererHTML):
         return self.partial("crossref", target=target, id=target.id)
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return _breakable(escapeHtml(tokens[idx].content))
+        return protect_names(_breakable(escapeHtml(tokens[idx].content)), self.context.language)
 
     def softbreak(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         # A space, not a newline: WeasyPrint has been seen to break a justified line at a newline.

@@ -43,6 +43,8 @@ FONT_FILES = {
     ("Noto Sans Symbols", "normal", 400): "NotoSansSymbols-Regular.ttf",
     ("Noto Sans Symbols 2", "normal", 400): "NotoSansSymbols2-Regular.ttf",
     ("Noto Sans Math", "normal", 400): "NotoSansMath-Regular.ttf",
+    ("Noto Sans Mono", "normal", 400): "NotoSansMono-Regular.ttf",
+    ("Noto Sans Mono", "normal", 700): "NotoSansMono-Bold.ttf",
 }
 """The vendored fonts (templates/fonts/), the only ones a PDF may embed."""
 
@@ -126,7 +128,7 @@ def render_html(
             _report_template_error(error, templates_dir, report)
             return Markup("")
 
-    render_context = RenderContext(citations.clusters, document.targets, partial)
+    render_context = RenderContext(citations.clusters, document.targets, partial, language=language.tag)
 
     def markdown(fragment: Fragment | None) -> Markup:
         # The one place rendered Markdown is marked safe: the renderer escapes all content text.

@@ -1,7 +1,8 @@
 """Laid-out Document -> the checks a reader would make, before anything is written.
 
 Contents entries land on the pages they name, links have targets, bookmarks match headings,
-every glyph is in the embedded fonts, nothing runs off the page, and every image is described.
+every glyph is in the embedded fonts, nothing runs off the page, and every image is described;
+the body text's lines are checked in ``line_checks``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from .config import Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
+from .line_checks import check_lines
 from .markdown import ParsedDocument
 from .model import DrawnFigure
+from .page_fill import check_page_fill
 from .render_pdf import RenderedDocument
 
 HANDOUT_MAX_PAGES = 2
@@ -54,10 +57,12 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
             anchor_pages.setdefault(name, index + 1)  # an element split over pages starts on the first
     _check_links(pages, anchor_pages, where, report)
     _check_boxes(pages, context, where, report)
+    check_lines(pages, context.texts, where, report)
     if edition(variant).excerpt:
         _check_handout_fits(rendered, report)
         return
     _check_cover(pages, context.title_location or where, report)
+    check_page_fill(pages, context.texts, where, report)
     _check_contents_pages(pages, anchor_pages, where, report)
     _check_headings(rendered, context.document, anchor_pages, where, report)
     for spec in context.document.timeline_figures:
@@ -101,9 +106,12 @@ def _check_contents_pages(
     """The number printed after each contents entry is the page its heading landed on."""
     for number, page in enumerate(pages, start=1):
         for nav in (b for b in page._page_box.descendants() if _tag(b) == "nav"):
+            entries: dict[str, str] = {}  # an entry that wraps is one link box per line: read them together
             for link in (b for b in nav.descendants() if _tag(b) == "a" and b.element.get("href", "").startswith("#")):
                 target = link.element.get("href")[1:]
-                printed = re.findall(r"\d+", _text_of(link))
+                entries[target] = entries.get(target, "") + _text_of(link)
+            for target, text in entries.items():
+                printed = re.findall(r"\d+", text)
                 actual = anchor_pages.get(target)
                 if actual is not None and (not printed or int(printed[-1]) != actual):
                     shown = printed[-1] if printed else "no number"

@@ -367,7 +367,7 @@ def test_each_citation_has_an_anchor_and_each_entry_links_back() -> None:
 
     citation = RenderedCitation("(Kinzer 2003)", ("kinzer2003",), 12)
     assert _partial("citation", citation=citation) == (
-        '&#8203;<a class="citation" id="cite-12" href="#ref-kinzer2003">(Kinzer 2003)</a>')
+        '<a class="citation citation-short" id="cite-12" href="#ref-kinzer2003">(Kinzer 2003)</a>')
     entries = [BibliographyEntry("kinzer2003", "Kinzer, Stephen.", (12, 40)), BibliographyEntry("parsi2017", "Parsi.")]
     # the pages come from the body's layout: the first citation on each page links back
     references = _partial("references", bibliography=entries, cited_pages={"kinzer2003": ((12, 3), (40, 7))})

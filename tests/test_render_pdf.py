@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pdfplumber
 import pikepdf
 import pytest
 
@@ -65,6 +66,16 @@ def test_only_vendored_fonts_are_embedded(built: BuildResult) -> None:
     for name, embedded in fonts.items():
         assert embedded, f"{name} is not embedded"
         assert "Noto" in name, f"{name} is not one of the vendored fonts"
+
+
+def test_code_is_set_in_the_vendored_mono_face(starter_build: BuildResult) -> None:
+    """The engine's own "monospace" is the machine's font: a PDF built elsewhere would differ."""
+    path = _pdf(starter_build)
+    with pdfplumber.open(path) as pdf:
+        words = [w for page in pdf.pages for w in page.extract_words(extra_attrs=["fontname"])]
+    code = [w for w in words if w["text"].startswith("timeline.yaml")]
+    assert code, "the starter shows a file name as code"
+    assert all(w["fontname"].endswith("Noto-Sans-Mono") for w in code), code
 
 
 def test_tagged_with_language_and_metadata(built: BuildResult) -> None:

@@ -83,7 +83,7 @@ def test_content_running_off_the_page(content_tree: ContentTree, tmp_path: Path)
     problems = failures(folder, tmp_path, templates)
     assert len(problems) == 1
     assert problems[0].startswith("templates/briefing.html: error: page 3: image 'fig-t-")
-    assert problems[0].endswith(".svg' runs 40.0 mm outside the text area")
+    assert problems[0].endswith(".svg' runs 74.0 mm outside the text area")  # 200 mm on the 126 mm block
 
 
 def test_text_running_off_the_page_is_located_in_the_content(content_tree: ContentTree, tmp_path: Path) -> None:

@@ -1,0 +1,99 @@
+"""Laid-out pages -> a warning for each page before the back matter left more than a quarter empty.
+
+A page may end short only where the next one opens a level-1 section (a chapter, the contents,
+the back matter): elsewhere the white is a figure or table that did not fit and moved on, and
+the reader sees a hole. Found after layout, located at the first words of the next page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostics, SourceLocation
+from .fonts import first_occurrence
+
+MAX_EMPTY_SHARE = 0.25
+BACK_MATTER = ("chronology", "references")
+OPENING_CLASSES = ("front-heading", "back-heading", "cover")
+
+
+def check_page_fill(pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics) -> None:
+    for number, (page, following) in enumerate(pairwise(pages[1:]), start=2):
+        if _holds_back_matter(page):
+            return
+        if _opens_section(following):
+            continue
+        empty = 1 - page_fill(page)
+        if empty > MAX_EMPTY_SHARE:
+            found = _first_texts(following)
+            first = max(found, key=len, default="")
+            located = next((at for text in sorted(found, key=len, reverse=True) if len(text) >= 8
+                            if (at := first_occurrence(text[:40], texts))), None)
+            report.warning(located or where,
+                           f"page {number} is {100 * empty:.0f} % empty: what follows "
+                           f"('{first[:40]}', page {number + 1}) did not fit; move a figure or table "
+                           "after the next paragraph, or shorten the text before it")
+
+
+def page_fill(page: Any) -> float:
+    """How much of the page's text area is used, footnotes included, from 0 to 1."""
+    page_box = page._page_box
+    top, height = page_box.content_box_y(), page_box.height
+    if not height:
+        return 1.0
+    from weasyprint.formatting_structure import boxes
+
+    # Text and images only: a block split over pages (the body, a section) reaches the bottom anyway.
+    bottoms = [box.position_y + box.margin_height() for box in _flow(page_box)
+               if isinstance(box, (boxes.TextBox, boxes.ReplacedBox))]
+    used = max(bottoms, default=top) - top
+    footnotes = sum(child.margin_height() for child in page_box.children if _is_footnote_area(child))
+    return float(max(0.0, min(1.0, (used + footnotes) / height)))
+
+
+def _flow(page_box: Any) -> Iterator[Any]:
+    from weasyprint.formatting_structure import boxes
+
+    for child in page_box.children:
+        if isinstance(child, boxes.MarginBox) or _is_footnote_area(child):
+            continue
+        for box in child.descendants():
+            if box.style["position"] not in ("absolute", "fixed"):
+                yield box
+
+
+def _is_footnote_area(box: Any) -> bool:
+    return type(box).__name__ == "FootnoteAreaBox"
+
+
+def _classes(box: Any) -> list[str]:
+    if box.element is None or box.element_tag != box.element.tag:
+        return []
+    return str(box.element.get("class") or "").split()
+
+
+def _opens_section(page: Any) -> bool:
+    """The page starts with a level-1 heading (before any text)."""
+    from weasyprint.formatting_structure import boxes
+
+    for box in _flow(page._page_box):
+        if box.element_tag == "h1" or any(name in OPENING_CLASSES for name in _classes(box)):
+            return True
+        if isinstance(box, boxes.TextBox) and box.text.strip():
+            return False
+    return False
+
+
+def _holds_back_matter(page: Any) -> bool:
+    return any(name in BACK_MATTER for box in _flow(page._page_box) for name in _classes(box))
+
+
+def _first_texts(page: Any, count: int = 8) -> list[str]:
+    """The page's first runs of text, to find where it comes from in the content."""
+    from weasyprint.formatting_structure import boxes
+
+    found = (box.text.strip() for box in _flow(page._page_box) if isinstance(box, boxes.TextBox) and box.text.strip())
+    return [text for text, _ in zip(found, range(count), strict=False)]
