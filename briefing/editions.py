@@ -43,8 +43,6 @@ class Edition:
     """Laid out at half the sheet and imposed 2-up in saddle-stitch order."""
     page_multiple: int = 1
     """Blank pages pad the end to a multiple of this (a stitched print job asks for 4, see ``page_multiple_for``)."""
-    backlinks: bool = True
-    """The bibliography's "cited on pp." names each page once."""
     inline_assets: bool = False
     """Figures and images as data: URIs (one self-contained file)."""
     screen: bool = False
@@ -58,10 +56,10 @@ EDITIONS: Mapping[Variant, Edition] = MappingProxyType({
     Variant.PDF: Edition(Variant.PDF, ".pdf", "briefing.html"),
     Variant.PRINT: Edition(Variant.PRINT, "-print.pdf", "briefing.html", pdf_options=PRESS_PDF, press=True, bound=True,
                            page_multiple=2),
-    Variant.HANDOUT: Edition(Variant.HANDOUT, "-handout.pdf", "handout.html", excerpt=True, backlinks=False),
+    Variant.HANDOUT: Edition(Variant.HANDOUT, "-handout.pdf", "handout.html", excerpt=True),
     Variant.BOOKLET: Edition(Variant.BOOKLET, "-booklet.pdf", "briefing.html", pdf_options=PLAIN_PDF, bound=True,
                              folded=True, page_multiple=4),
-    Variant.HTML: Edition(Variant.HTML, ".html", "web.html", laid_out=False, backlinks=False, inline_assets=True,
+    Variant.HTML: Edition(Variant.HTML, ".html", "web.html", laid_out=False, inline_assets=True,
                           screen=True, partials="web"),
 })
 

@@ -77,7 +77,11 @@ def complete_tags(document: Any, pdf: Any, templates_dir: Path) -> None:
 
 def describe_links(document: Any, root: Any, language: Language) -> None:
     """Each link annotation's /Contents says what the link leads to, as a reader hears it."""
-    by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
+    by_id: dict[str, Any] = {}
+    for part in _root_elements(document):  # the References are laid out apart: their own <html>
+        for element in part.iter():
+            if element.get("id"):
+                by_id.setdefault(element.get("id"), element)
     pages = {name: number for number, page in enumerate(document.pages, 1) for name in page.anchors}
     for page in document.pages:
         for kind, target, _rect, box in page.links:
@@ -143,13 +147,30 @@ def _pdf_string(text: str) -> Any:
 
 def _root_element(document: Any) -> Any:
     """The <html> element, found from the first page's boxes."""
-    boxes = [document.pages[0]._page_box]
+    root = _page_root(document.pages[0])
+    if root is None:
+        raise ValueError("no <html> element among the laid-out boxes")
+    return root
+
+
+def _root_elements(document: Any) -> list[Any]:
+    """The <html> element of each document whose pages were joined into this one, in page order."""
+    roots: list[Any] = []
+    for page in document.pages:
+        root = _page_root(page)
+        if root is not None and not any(root is seen for seen in roots):
+            roots.append(root)
+    return roots
+
+
+def _page_root(page: Any) -> Any:
+    boxes = [page._page_box]
     while boxes:
         box = boxes.pop(0)
         if box.element_tag == "html":
             return box.element
         boxes += getattr(box, "children", [])
-    raise ValueError("no <html> element among the laid-out boxes")
+    return None
 
 
 # -- Structure elements of HTML elements ------------------------------------------------------

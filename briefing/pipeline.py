@@ -9,8 +9,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from . import manifest
+from . import layout_parts, manifest
 from .citations import Citations, resolve_citations
 from .config import (
     MAX_FIGURE_SHARE_OF_PAGE,
@@ -33,12 +34,26 @@ from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
 from .processes import run_all, worker_pool
-from .render_html import HANDOUT_FIT_STEPS, HANDOUT_ROOMY, handout_figure, render_html
-from .render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs, write_pdf
+from .render_html import (
+    HANDOUT_FIT_STEPS,
+    HANDOUT_ROOMY,
+    ReferencesPart,
+    handout_figure,
+    render_html,
+    render_references,
+)
+from .render_pdf import (
+    RenderedDocument,
+    new_font_config,
+    render_pdf,
+    variant_options,
+    variant_resource_dirs,
+    write_pdf,
+)
 from .theme_context import theme_asset_dirs
 from .theme_fonts import report_theme_uncovered
 from .validate import validate_briefing
-from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, one_backlink_per_page, verify_document
+from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, verify_document
 from .write import write_set
 
 STAGES = (
@@ -132,13 +147,6 @@ def render_web_edition(config: BuildConfig, report: Diagnostics) -> bytes:
     return edition.data
 
 
-def render_final_html(config: BuildConfig, variant: Variant = Variant.PDF) -> str:
-    """The HTML the engine last laid out for ``variant``: the benchmark's raw-engine input."""
-    editions = _prepare(config, Diagnostics(strict=config.strict))
-    editions.render(variant)
-    return editions.html[variant]
-
-
 def _prepare(config: BuildConfig, report: Diagnostics) -> _Editions:
     """Stages 1-5, once for every edition: the content checked and parsed, the figures drawn."""
     prepared = check(config, report)
@@ -163,8 +171,6 @@ class _Editions:
         self.config, self.prepared, self.paper, self.report = config, prepared, paper, report
         self.epoch = epoch
         self.built = dt.datetime.fromtimestamp(epoch, dt.UTC)
-        self.html: dict[Variant, str] = {}
-        """The HTML each edition was last laid out from."""
         self.inputs_digest = manifest.inputs_digest(prepared.briefing, config.templates_dir, epoch)
         folder = prepared.briefing.folder
         self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
@@ -226,7 +232,7 @@ class _Editions:
             return None, self.report.items
 
     def _render(self, variant: Variant) -> RenderedEdition:
-        """Lay out, then again as the layout asks: back-links naming each page once, pages padded for binding."""
+        """Lay out (the body once, the References after it), verify, serialise."""
         config, report = self.config, self.report
         spec, settings = edition(variant), self.prepared.briefing.print_settings
         citations = self.prepared.citations
@@ -237,18 +243,7 @@ class _Editions:
         if spec.excerpt:
             rendered = self._fit_handout(variant, citations, geometry, figures)
         else:
-            rendered = self._layout(variant, self._html(variant, citations, geometry, figures))
-        # Known only now: which citations share a page, and how many blank pages binding needs.
-        # Both go into one more layout; shorter back-link lists rarely move a page, but if they
-        # do, the padding is counted again.
-        multiple = page_multiple_for(spec, settings.stitched)
-        reduced = one_backlink_per_page(rendered, citations) if spec.backlinks else None
-        citations = reduced or citations
-        blank, needed = 0, -len(rendered.document.pages) % multiple
-        while reduced is not None or needed != blank:
-            rendered = self._layout(variant, self._html(variant, citations, geometry, figures, needed))
-            reduced, blank = None, needed
-            needed = -(len(rendered.document.pages) - blank) % multiple
+            rendered = self._lay_out_parts(variant, citations, geometry, figures)
         with step(8, report, self._label(variant), announced=self.announced):
             context = VerifyContext(
                 self.prepared.document, figures, config.templates_dir / "fonts", self.prepared.texts,
@@ -276,45 +271,68 @@ class _Editions:
         until it fits one page. If nothing fits one page, it is set roomier (larger type) so that
         the second page is worth printing, or else kept as designed.
         """
-        fallback: tuple[str, RenderedDocument] | None = None
+        fallback: RenderedDocument | None = None
         # Without a figure, the steps that shrink or drop it would lay out the same page again.
         steps = range(HANDOUT_FIT_STEPS) if handout_figure(self.prepared.document) else range(2)
         for fit in (*steps, HANDOUT_ROOMY):
-            html = self._html(variant, citations, geometry, figures, handout_fit=fit)
-            rendered = self._layout(variant, html)
+            rendered = self._layout(variant, self._html(variant, citations, geometry, figures, handout_fit=fit))
             pages = len(rendered.document.pages)
             if pages == 1 and fit != HANDOUT_ROOMY:
                 return rendered
             if pages == 2 and fit in (0, HANDOUT_ROOMY) and last_page_fill(rendered) >= HANDOUT_MIN_LAST_PAGE_FILL:
                 return rendered
             if fallback is None and pages <= HANDOUT_MAX_PAGES:
-                fallback = (html, rendered)
-        if fallback is None:
-            return rendered  # too long even condensed: the layout check says what spills over
-        self.html[variant] = fallback[0]
-        return fallback[1]
+                fallback = rendered
+        return fallback or rendered  # too long even condensed: the layout check says what spills over
+
+    def _lay_out_parts(
+        self, variant: Variant, citations: Citations, geometry: PageGeometry,
+        figures: dict[str, tuple[DrawnFigure, ...]],
+    ) -> RenderedDocument:
+        """The body laid out once, the References (and padding for binding) after it, joined."""
+        briefing, config = self.prepared.briefing, self.config
+        font_config = new_font_config()
+        parts = layout_parts.Parts(
+            body_html=lambda tail: self._html(variant, citations, geometry, figures, tail_pages=tail),
+            references_html=lambda part: self._references_html(variant, citations, geometry, part),
+            layout=lambda html: self._layout(variant, html, font_config),
+        )
+        multiple = page_multiple_for(edition(variant), briefing.print_settings.stitched)
+        guess = layout_parts.recall(config, variant, geometry)
+        estimate = layout_parts.estimate_reference_pages(citations, geometry)
+        rendered, counts = layout_parts.lay_out(parts, citations, multiple, guess, estimate)
+        layout_parts.remember(config, variant, geometry, counts)
+        return rendered
 
     def _html(
         self, variant: Variant, citations: Citations, geometry: PageGeometry,
-        figures: dict[str, tuple[DrawnFigure, ...]], blank_pages: int = 0, handout_fit: int = 0,
+        figures: dict[str, tuple[DrawnFigure, ...]], tail_pages: int = 0, handout_fit: int = 0,
     ) -> str:
         briefing, document = self.prepared.briefing, self.prepared.document
         with step(6, self.report, self._label(variant), announced=self.announced):
             return render_html(
                 briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
-                self.built, self.report, blank_pages, handout_fit, cache_dir=self.config.cache_dir.resolve(),
+                self.built, self.report, tail_pages, handout_fit, cache_dir=self.config.cache_dir.resolve(),
             )
 
-    def _layout(self, variant: Variant, html: str) -> RenderedDocument:
+    def _references_html(
+        self, variant: Variant, citations: Citations, geometry: PageGeometry, part: ReferencesPart,
+    ) -> str:
+        with step(6, self.report, self._label(variant), announced=self.announced):
+            return render_references(
+                self.prepared.briefing, citations, geometry, variant, self.config.templates_dir, self.built, part,
+                self.report,
+            )
+
+    def _layout(self, variant: Variant, html: str, font_config: Any = None) -> RenderedDocument:
         config = self.config
-        self.html[variant] = html
         allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant),
                    *theme_asset_dirs(self.prepared.briefing.theme)]
         template = config.templates_dir / edition(variant).template
         with step(7, self.report, self._label(variant), announced=self.announced):
             return render_pdf(
                 html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
-                **variant_options(variant),
+                font_config, **variant_options(variant),
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from .citations import BibliographyEntry, Citations
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
-from .i18n import load_language, resolve_language
+from .i18n import Language, load_language, resolve_language
 from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
@@ -90,21 +91,19 @@ def render_html(
     templates_dir: Path,
     built: dt.datetime,
     report: Diagnostics,
-    blank_pages: int = 0,
+    tail_pages: int = 0,
     handout_fit: int = 0,
     cache_dir: Path | None = None,
 ) -> str:
-    """Render the whole briefing; template errors become located diagnostics.
+    """Render the briefing up to its References (laid out apart: ``render_references``).
 
-    ``blank_pages`` end a bound edition whose page count must be even (or a multiple of four);
+    Template errors become located diagnostics. ``tail_pages`` follow the References' placeholder
+    page to be dropped after layout: they make the engine's page count the whole document's;
     ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``);
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
-    env = make_environment(templates_dir, briefing.theme)
-    language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    env, language = _environment(briefing, templates_dir)
     language_tag = briefing.metadata.language or language.tag
-    env.filters["long_date"] = language.long_date
-    env.filters["partial_date"] = language.partial_date
     spec = edition(variant)
     web = WebNotes() if spec.screen else None
     inline_assets = spec.inline_assets
@@ -114,18 +113,7 @@ def render_html(
     included = {handout.figure.id} if handout and handout.figure else set()
     titles = {heading.id: heading.text for heading in document.headings}
 
-    drawn = {p.parent for parts in figures.values() for f in parts for p in (f.svg_path, f.print_svg_path, f.html_svg_path) if p}
-    readable = [briefing.folder, *theme_asset_dirs(briefing.theme), *(folder.resolve() for folder in drawn)]
-
-    def asset_url(path: Path | str) -> str:
-        """Local files only: figures from the cache, images from the briefing folder, the theme's logo.
-
-        Overriding templates call this too: it serves nothing from outside those folders.
-        """
-        resolved = (briefing.folder / path).resolve()
-        if not any(resolved.is_relative_to(folder) for folder in readable):
-            raise jinja2.TemplateRuntimeError(f"asset_url: '{path}' is outside the briefing folder")
-        return _data_uri(resolved) if inline_assets else resolved.as_uri()
+    asset_url = _asset_urls(briefing, figures, inline_assets)
 
     def partial(name: str, **context: Any) -> Markup:
         if web is not None:
@@ -162,28 +150,16 @@ def render_html(
     ]
     rows.sort(key=lambda row: row.event.date.sort_key())
     appendices = [markdown(fragment) for fragment in document.appendices]  # after the chronology, as printed
-    context = {
+    context = _page_context(briefing, geometry, variant, templates_dir, built, language, asset_url) | {
         "briefing": briefing,
-        "meta": briefing.metadata,
         "summary": summary,
         "sections": sections,
         "headings": document.headings,
         "chronology": rows,
         "timeline": briefing.timeline,
         "bibliography": citations.bibliography,
-        "page": geometry,
-        "variant": variant.value,
-        "fonts": [(family, style, weight, (templates_dir / "fonts" / name).as_uri())
-                  for (family, style, weight), name in FONT_FILES.items()] + theme_font_faces(briefing.theme),
-        "theme": theme_context(briefing.theme, asset_url),
-        "inline_assets": inline_assets,
         "figures": figures,
-        "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "press": _press_profiles(briefing) if spec.press else None,
-        "bound": spec.bound,
-        "t": language,
-        "edition": spec,
-        "blank_pages": blank_pages,
+        "tail_pages": tail_pages,
         "handout": handout,
         "handout_fit": handout_fit,
         "bottom_line": bottom_line,
@@ -213,6 +189,104 @@ def render_html(
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)
     return ""
+
+
+@dataclass(frozen=True)
+class ReferencesPart:
+    """Where the References fall in the joined document, known once the body is laid out."""
+
+    cited_pages: Mapping[str, tuple[tuple[int, int], ...]]
+    """Per work, its citations that open a page, as (citation number, page): the back-links."""
+    first_page: int
+    total_pages: int
+    blank_pages: int
+    """Padding for binding (an even page count, or a multiple of four) after the References."""
+
+
+def render_references(
+    briefing: Briefing,
+    citations: Citations,
+    geometry: PageGeometry,
+    variant: Variant,
+    templates_dir: Path,
+    built: dt.datetime,
+    part: ReferencesPart,
+    report: Diagnostics,
+) -> str:
+    """The References as a document of their own, folios and back-links printed from the body's pages.
+
+    The engine cannot start its page counter past another document's pages, nor count pages it
+    has not laid out, so the numbers come in as text.
+    """
+    env, language = _environment(briefing, templates_dir)
+    asset_url = _asset_urls(briefing, {}, edition(variant).inline_assets)
+    context = _page_context(briefing, geometry, variant, templates_dir, built, language, asset_url) | {
+        "bibliography": citations.bibliography,
+        "cited_pages": part.cited_pages,
+        "first_page": part.first_page,
+        "starts_left": edition(variant).bound and part.first_page % 2 == 0,
+        "page_total": css_string(str(part.total_pages)),
+        "blank_pages": part.blank_pages,
+    }
+    try:
+        html = env.get_template(REFERENCES_TEMPLATE).render(**context)
+        return mark_languages(html, briefing.metadata.language or language.tag)
+    except jinja2.TemplateError as error:
+        _report_template_error(error, templates_dir, report)
+    return ""
+
+
+REFERENCES_TEMPLATE = "references.html"
+
+
+def _environment(briefing: Briefing, templates_dir: Path) -> tuple[jinja2.Environment, Language]:
+    env = make_environment(templates_dir, briefing.theme)
+    language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    env.filters["long_date"] = language.long_date
+    env.filters["partial_date"] = language.partial_date
+    return env, language
+
+
+def _asset_urls(
+    briefing: Briefing, figures: Mapping[str, tuple[DrawnFigure, ...]], inline_assets: bool,
+) -> Callable[[Path | str], str]:
+    drawn = {p.parent for parts in figures.values() for f in parts for p in (f.svg_path, f.print_svg_path, f.html_svg_path) if p}
+    readable = [briefing.folder, *theme_asset_dirs(briefing.theme), *(folder.resolve() for folder in drawn)]
+
+    def asset_url(path: Path | str) -> str:
+        """Local files only: figures from the cache, images from the briefing folder, the theme's logo.
+
+        Overriding templates call this too: it serves nothing from outside those folders.
+        """
+        resolved = (briefing.folder / path).resolve()
+        if not any(resolved.is_relative_to(folder) for folder in readable):
+            raise jinja2.TemplateRuntimeError(f"asset_url: '{path}' is outside the briefing folder")
+        return _data_uri(resolved) if inline_assets else resolved.as_uri()
+
+    return asset_url
+
+
+def _page_context(
+    briefing: Briefing, geometry: PageGeometry, variant: Variant, templates_dir: Path, built: dt.datetime,
+    language: Language, asset_url: Callable[[Path | str], str],
+) -> dict[str, Any]:
+    """What every page template and print.css read: the page, the fonts, the theme, the language."""
+    spec = edition(variant)
+    return {
+        "meta": briefing.metadata,
+        "page": geometry,
+        "variant": variant.value,
+        "fonts": [(family, style, weight, (templates_dir / "fonts" / name).as_uri())
+                  for (family, style, weight), name in FONT_FILES.items()] + theme_font_faces(briefing.theme),
+        "theme": theme_context(briefing.theme, asset_url),
+        "inline_assets": spec.inline_assets,
+        "built": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "press": _press_profiles(briefing) if spec.press else None,
+        "bound": spec.bound,
+        "t": language,
+        "edition": spec,
+        "page_total": Markup("counter(pages)"),
+    }
 
 
 def _report_template_error(error: jinja2.TemplateError, templates_dir: Path, report: Diagnostics) -> None:

@@ -122,9 +122,13 @@ def render_pdf(
     template: Path,
     report: Diagnostics,
     url_locations: Mapping[str, SourceLocation] | None = None,
+    font_config: Any = None,
     **options: Any,
 ) -> RenderedDocument:
-    """Lay out the HTML; the engine's complaints land in ``report``."""
+    """Lay out the HTML; the engine's complaints land in ``report``.
+
+    Parts of one document share ``font_config`` (``new_font_config``), so each font is embedded once.
+    """
     from weasyprint import HTML
 
     locations = dict(url_locations or {})
@@ -132,9 +136,27 @@ def render_pdf(
     where = SourceLocation(template)
     with engine_messages(report, where, locations):
         document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
-            **{**TAGGED_PDF, **options}
+            font_config=font_config, **{**TAGGED_PDF, **options}
         )
     return RenderedDocument(document, template, locations)
+
+
+def new_font_config() -> Any:
+    """One font configuration for every part of a document."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def join(first: RenderedDocument, first_pages: int, second: RenderedDocument | None, second_pages: int) -> RenderedDocument:
+    """The first ``first_pages`` pages of one layout, then the first ``second_pages`` of another, as one document.
+
+    Links, anchors, bookmarks and tags live on the pages, so they resolve across the join; the
+    metadata is the first part's.
+    """
+    pages = [*first.document.pages[:first_pages], *(second.document.pages[:second_pages] if second else [])]
+    locations = {**(second.url_locations if second else {}), **first.url_locations}
+    return RenderedDocument(first.document.copy(pages), first.html_path, locations)
 
 
 def write_pdf(

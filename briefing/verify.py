@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,29 +70,27 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
             report.error(spec.location, f"figure '{spec.id}' has no alternative text")
 
 
-def one_backlink_per_page(rendered: RenderedDocument, citations: Citations) -> Citations | None:
-    """Bibliography back-links reduced to the first citation on each page, or None if none repeat.
+def backlink_pages(pages: list[Any], citations: Citations) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Per work, the citations that first cite it on a page, with that page: "cited on pp. 4, 6".
 
-    "cited on pp. 4, 4, 6" is only known to repeat once pages exist; the caller lays the
-    document out again with the reduced list (the references come last, so no page moves).
+    Read from the body's laid-out pages; the References, laid out after them, print these
+    numbers, so each page is named once.
     """
     page_of: dict[str, int] = {}
-    for index, page in enumerate(rendered.document.pages):
+    for number, page in enumerate(pages, start=1):
         for name in page.anchors:
-            page_of.setdefault(name, index)
-    entries = []
+            page_of.setdefault(name, number)
+    cited: dict[str, tuple[tuple[int, int], ...]] = {}
     for entry in citations.bibliography:
-        seen_pages: set[int | None] = set()
-        kept = []
+        seen: set[int] = set()
+        kept: list[tuple[int, int]] = []
         for cluster in entry.cited_in:
             page = page_of.get(f"cite-{cluster}")
-            if page not in seen_pages:
-                seen_pages.add(page)
-                kept.append(cluster)
-        entries.append(replace(entry, cited_in=tuple(kept)))
-    if all(new.cited_in == old.cited_in for new, old in zip(entries, citations.bibliography, strict=True)):
-        return None
-    return replace(citations, bibliography=tuple(entries))
+            if page is not None and page not in seen:
+                seen.add(page)
+                kept.append((cluster, page))
+        cited[entry.key] = tuple(kept)
+    return cited
 
 
 def _check_links(pages: list[Any], anchor_pages: dict[str, int], where: SourceLocation, report: Diagnostics) -> None:

@@ -9,6 +9,7 @@ here fails a build; each target line says whether it holds.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +32,42 @@ ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1750000000"}
 
 
 @dataclass
+class Layouts:
+    """How many edition builds laid the body out again (the References' guessed page count was wrong)."""
+
+    again: int = 0
+    editions: int = 0
+
+    def read(self, cache: Path, since: float) -> None:
+        """Add the editions built since ``since``, as their remembered counts in ``cache`` say."""
+        for path in (cache / "layout").glob("*.json"):
+            if path.stat().st_mtime >= since:
+                self.editions += 1
+                self.again += json.loads(path.read_text(encoding="utf-8"))["body_layouts"] - 1
+
+    def __str__(self) -> str:
+        return f"{self.again} of {self.editions}"
+
+
+def counted(measure: Callable[[], float], cache: Path, layouts: Layouts) -> Callable[[], float]:
+    """The measure, counting the body's extra layouts of the builds it runs."""
+
+    def run() -> float:
+        since = time.time() - 1  # file times are coarser than the clock on some file systems
+        seconds = measure()
+        layouts.read(cache, since)
+        return seconds
+
+    return run
+
+
+@dataclass
 class Timing:
     name: str
     seconds: list[float] = field(default_factory=list)
     peak_mb: float | None = None
     pages: int | None = None
+    layouts: Layouts | None = None
 
     @property
     def median(self) -> float:
@@ -79,11 +112,13 @@ def main_builds(work: Path) -> dict[str, Timing]:
     shutil.copytree(BRIEFING, content)
     first_section = sorted((content / "sections").glob("*.md"))[0]
     html_path = work / "final.html"
+    # The whole document in one HTML, as the old layout-twice build gave it to the engine last.
     subprocess.run(
-        [PYTHON, "-c", "import sys; from pathlib import Path; from briefing.config import BuildConfig; "
-         "from briefing.pipeline import render_final_html; "
-         f"Path(sys.argv[1]).write_text(render_final_html(BuildConfig(content_dir=Path({str(content)!r}))))",
-         str(html_path)],
+        [PYTHON, "-c", f"import sys; sys.path.insert(0, {str(PROJECT)!r}); from pathlib import Path; "
+         "from briefing.config import BuildConfig, Variant; from tests.layout_twice import layout_twice; "
+         f"config = BuildConfig(content_dir=Path({str(content)!r}), cache_dir=Path(sys.argv[2])); "
+         "Path(sys.argv[1]).write_text(layout_twice(config, Variant.PDF).html)",
+         str(html_path), str(work / "final-cache")],
         cwd=work, env=ENV, check=True, capture_output=True,
     )
     raw = [PYTHON, "-m", "weasyprint", "--pdf-variant", "pdf/ua-1", "--pdf-tags", "-u", content.as_uri() + "/",
@@ -106,28 +141,36 @@ def main_builds(work: Path) -> dict[str, Timing]:
         touch(first_section)
         return timed(briefing_cmd("build", "-q", str(content)), work)[0]
 
-    return alternate({
-        "cold build, digital edition (--no-cache)": cold,
-        "warm build, digital edition": warm,
+    cache = work / ".cache"
+    layouts = {name: Layouts() for name in ("cold", "warm", "defaults")}
+    timings = alternate({
+        "cold build, digital edition (--no-cache)": counted(cold, cache, layouts["cold"]),
+        "warm build, digital edition": counted(warm, cache, layouts["warm"]),
         "no-op rebuild": noop,
-        "warm build, default editions (pdf print handout)": defaults,
+        "warm build, default editions (pdf print handout)": counted(defaults, cache, layouts["defaults"]),
         "raw engine on our final HTML (HarfBuzz subsetting)": lambda: timed(raw, work)[0],
         "raw engine on our final HTML (fontTools subsetting)": lambda: timed(fonttools, work)[0],
     })
+    timings["cold build, digital edition (--no-cache)"].layouts = layouts["cold"]
+    timings["warm build, digital edition"].layouts = layouts["warm"]
+    timings["warm build, default editions (pdf print handout)"].layouts = layouts["defaults"]
+    return timings
 
 
 WATCH_PROBE = """
-import sys, time
+import json, sys, time
 from pathlib import Path
 from briefing.config import BuildConfig, Variant
 from briefing.pipeline import build
 folder = Path(sys.argv[1]); section = sorted((folder / "sections").glob("*.md"))[0]
-config = BuildConfig(content_dir=folder, variants=(Variant.PDF,))
+config = BuildConfig(content_dir=folder, variants=(Variant.PDF,), cache_dir=folder.parent / ".cache")
 build(config)                                   # the watcher's first build warms the process
 original = section.read_text()
+memory = next((config.cache_dir / "layout").glob("*.json"))
 for n in range(int(sys.argv[2])):
     section.write_text(original.replace("\\n\\n", f"\\n\\nEdit {n}: one more sentence in a paragraph. ", 1))
     started = time.perf_counter(); build(config); print("WATCH", time.perf_counter() - started)
+    print("AGAIN", json.loads(memory.read_text())["body_layouts"] - 1)
 """
 
 
@@ -137,7 +180,8 @@ def watch_rebuild(work: Path) -> Timing:
     result = subprocess.run([PYTHON, "-c", WATCH_PROBE, str(content), str(REPS)], cwd=work, env=ENV,
                             capture_output=True, text=True, check=True)
     seconds = [float(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("WATCH ")]
-    return Timing("watch rebuild after a one-paragraph edit", seconds)
+    again = [int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("AGAIN ")]
+    return Timing("watch rebuild after a one-paragraph edit", seconds, layouts=Layouts(sum(again), len(again)))
 
 
 PREVIEW_PROBE = """
@@ -254,12 +298,14 @@ def scale(work: Path) -> list[Timing]:
     timings = []
     for label, sections, paragraphs in (("about 30 pages", 6, 24), ("about 100 pages", 20, 24), ("about 300 pages", 60, 24)):
         folder = synthetic(work / "scale" / f"s{sections}", sections, paragraphs)
+        layouts, since = Layouts(), time.time() - 1
         seconds, peak = timed(briefing_cmd("build", "-q", "--no-cache", "--variant", "pdf", "--out", "out", str(folder)),
                               work)
         pdf = work / "out" / f"{folder.name}.pdf"
         pages = int(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
                     .stdout.split("Pages:")[1].split()[0])
-        timings.append(Timing(f"scale: {label}", [seconds], peak, pages))
+        layouts.read(work / ".cache", since)
+        timings.append(Timing(f"scale: {label}", [seconds], peak, pages, layouts))
     return timings
 
 
@@ -270,7 +316,12 @@ def batch(work: Path) -> dict[str, Timing]:
         return lambda: timed(briefing_cmd("build", "-q", "--no-cache", "--variant", "pdf", "--jobs", jobs,
                                           "--out", "batch-out", *folders), work)[0]
 
-    return alternate({"batch of 8, --jobs 1": run("1"), "batch of 8, --jobs 2": run("2")})
+    layouts = {jobs: Layouts() for jobs in ("1", "2")}
+    timings = alternate({f"batch of 8, --jobs {jobs}": counted(run(jobs), work / ".cache", layouts[jobs])
+                         for jobs in ("1", "2")})
+    for jobs in ("1", "2"):
+        timings[f"batch of 8, --jobs {jobs}"].layouts = layouts[jobs]
+    return timings
 
 
 # -- report -------------------------------------------------------------------------------------
@@ -286,10 +337,13 @@ def machine() -> str:
 
 def report(timings: dict[str, Timing]) -> str:
     raw = timings["raw engine on our final HTML (HarfBuzz subsetting)"].median
-    rows = ["| measure | median (s) | × raw engine | runs |", "| --- | ---: | ---: | ---: |"]
+    rows = ["| measure | median (s) | × raw engine | runs | body laid out again (guess wrong) |",
+            "| --- | ---: | ---: | ---: | ---: |"]
     for timing in timings.values():
         extra = f", {timing.pages} pages, {timing.peak_mb:.0f} MB peak" if timing.pages else ""
-        rows.append(f"| {timing.name}{extra} | {timing.median:.2f} | {timing.median / raw:.2f} | {len(timing.seconds)} |")
+        again = str(timing.layouts) if timing.layouts else ""
+        rows.append(f"| {timing.name}{extra} | {timing.median:.2f} | {timing.median / raw:.2f} | {len(timing.seconds)} "
+                    f"| {again} |")
 
     def t(name: str) -> float:
         return timings[name].median
@@ -298,18 +352,18 @@ def report(timings: dict[str, Timing]) -> str:
     per_page = {s.name: s.median / (s.pages or 1) for s in scale_rows}
     targets = [
         ("warm build of the digital edition ≤ 1.10 × raw engine", t("warm build, digital edition") / raw, 1.10),
-        ("cold build ≤ 1.6 × raw engine", t("cold build, digital edition (--no-cache)") / raw, 1.6),
-        ("default editions together ≤ 1.8 × one raw-engine render",
-         t("warm build, default editions (pdf print handout)") / raw, 1.8),
+        ("cold build ≤ 1.5 × raw engine", t("cold build, digital edition (--no-cache)") / raw, 1.5),
+        ("default editions together ≤ 1.6 × one raw-engine render",
+         t("warm build, default editions (pdf print handout)") / raw, 1.6),
         ("no-op rebuild ≤ 0.2 s", t("no-op rebuild"), 0.2),
-        ("watch rebuild ≤ 0.5 × a raw-engine process", t("watch rebuild after a one-paragraph edit") / raw, 0.5),
+        ("watch rebuild ≤ 0.8 × a raw-engine process", t("watch rebuild after a one-paragraph edit") / raw, 0.8),
         ("preview page updated ≤ 0.5 s after a save", t("preview: page updated after a save"), 0.5),
-        ("time per page at 300 pages ≤ 1.2 × at 30 pages",
-         per_page["scale: about 300 pages"] / per_page["scale: about 30 pages"], 1.2),
-        ("peak memory at 300 pages ≤ 1.5 GB (MB / 1000)",
-         (timings["scale: about 300 pages"].peak_mb or 0) / 1000, 1.5),
-        ("batch speed-up with --jobs 2 ≥ 1.7 (shown as 1 / speed-up ≤ 1/1.7)",
-         t("batch of 8, --jobs 2") / t("batch of 8, --jobs 1"), 1 / 1.7),
+        ("time per page at 300 pages ≤ 1.0 × at 30 pages",
+         per_page["scale: about 300 pages"] / per_page["scale: about 30 pages"], 1.0),
+        ("peak memory at 300 pages ≤ 1.0 GB (MB / 1000)",
+         (timings["scale: about 300 pages"].peak_mb or 0) / 1000, 1.0),
+        ("batch speed-up with --jobs 2 ≥ 1.8 (shown as 1 / speed-up ≤ 1/1.8)",
+         t("batch of 8, --jobs 2") / t("batch of 8, --jobs 1"), 1 / 1.8),
     ]
     lines = ["| target | measured | limit | holds |", "| --- | ---: | ---: | --- |"]
     for name, value, limit in targets:
