@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections import ChainMap
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -50,7 +51,7 @@ class RenderedDocument:
     document: Document
     html_path: Path
     """The template the HTML came from, for messages about the layout."""
-    url_locations: dict[str, SourceLocation]
+    url_locations: MutableMapping[str, SourceLocation]
     """Where the content names each URL the engine may complain about (filled while fetching)."""
 
 
@@ -155,7 +156,9 @@ def join(first: RenderedDocument, first_pages: int, second: RenderedDocument | N
     metadata is the first part's.
     """
     pages = [*first.document.pages[:first_pages], *(second.document.pages[:second_pages] if second else [])]
-    locations = {**(second.url_locations if second else {}), **first.url_locations}
+    # A live view, not a copy: SVG images fetch what they name while the PDF is drawn, and each
+    # part's fetcher records where the content named it in its own part's mapping.
+    locations = ChainMap(first.url_locations, second.url_locations) if second else first.url_locations
     return RenderedDocument(first.document.copy(pages), first.html_path, locations)
 
 
