@@ -24,7 +24,8 @@ from typing import Any
 
 from .csl_style import compact_style
 from .errors import Diagnostics, SourceLocation, did_you_mean
-from .markdown import CitationCluster, CitationItem, ParsedDocument
+from .markdown import ParsedDocument
+from .markdown_citations import CitationCluster, CitationItem
 from .model import Briefing, CitationKey, Reference, ReferenceFile
 from .pandoc import PandocResult, PandocUnavailableError, run_pandoc
 from .pandoc_html import Json, blocks_to_html, inlines_to_html

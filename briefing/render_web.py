@@ -15,7 +15,8 @@ from typing import Any
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from .markdown import Heading, ParsedDocument
+from .markdown import ParsedDocument
+from .markdown_numbering import Heading
 
 KEY_JUDGMENTS = "key-judgments"
 CHRONOLOGY = "chronology"
