@@ -25,14 +25,16 @@ from pathlib import Path
 from .citations import Citations
 from .config import BuildConfig, PageGeometry, Variant
 from .errors import OutputError
+from .floats import MAX_MOVES_PER_FLOAT, movable, place_floats
+from .page_fill import holes, stranded_floats
 from .render_html import ReferencesPart
 from .render_pdf import RenderedDocument, join
 from .verify import backlink_pages
 from .write import write_atomically
 
 MEMORY_DIR = "layout"
-MAX_BODY_LAYOUTS = 3
-"""A wrong guess is corrected by the counts of the first layout; a third is never expected."""
+MAX_BODY_LAYOUTS = 3 + MAX_MOVES_PER_FLOAT
+"""A wrong guess is corrected by the counts of the first layout; floats may take one layout a move."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +64,46 @@ def lay_out(parts: Parts, citations: Citations, multiple: int, guess: PartCounts
     has_references = bool(citations.bibliography)
     references = max(guess.references if guess else estimate, 1) if has_references else 0
     tail = references + (_padding(guess.body + references, multiple) if guess else 0)
-    for layouts in range(1, MAX_BODY_LAYOUTS + 1):
-        body = parts.layout(parts.body_html(max(tail - has_references, 0)))
+    moves: dict[str, int] = {}
+    layouts, placed = 0, False
+    while True:
+        html = parts.body_html(max(tail - has_references, 0))
+        body = parts.layout(place_floats(html, moves))
+        layouts += 1
+        if not placed:  # once, with the first guess of the tail (a later tail moves no text)
+            body, moves, extra = _place_floats(parts, html, body, tail)
+            layouts, placed = layouts + extra, True
         body_pages = len(body.document.pages) - tail
         cited = backlink_pages(body.document.pages[:body_pages], citations)
         second, references, blank = _references(parts, cited, body_pages, references, multiple, has_references)
-        if references + blank == tail or layouts == MAX_BODY_LAYOUTS:
+        if references + blank == tail or layouts >= MAX_BODY_LAYOUTS:
             break
         tail = references + blank  # "Page 3 of N" in the body named the wrong N
     counts = PartCounts(body_pages, references, layouts)
     return join(body, body_pages, second, references + blank), counts
+
+
+def _place_floats(
+    parts: Parts, html: str, body: RenderedDocument, tail: int,
+) -> tuple[RenderedDocument, dict[str, int], int]:
+    """Figures and tables that left a hole moved past the next paragraph, while that makes the pages fuller.
+
+    Returns the layout kept, the moves it was made with, and how many layouts were tried.
+    """
+    moves: dict[str, int] = {}
+    tried = 0
+    for _ in range(MAX_MOVES_PER_FLOAT):
+        pages = body.document.pages[: len(body.document.pages) - tail]
+        stranded = [found for found in stranded_floats(pages) if movable(html, found, moves)]
+        if not stranded:
+            break
+        trial_moves = {**moves, **{found: moves.get(found, 0) + 1 for found in stranded}}
+        trial = parts.layout(place_floats(html, trial_moves))
+        tried += 1
+        if holes(trial.document.pages[: len(trial.document.pages) - tail]) >= holes(pages):
+            break  # no fuller: the float stays where the author put it
+        body, moves = trial, trial_moves
+    return body, moves, tried
 
 
 def _references(

@@ -15,11 +15,7 @@ from dataclasses import dataclass, field
 from .errors import Diagnostics, did_you_mean
 from .markdown_citations import CitationCluster, CitationItem
 from .markdown_numbering import DocumentParser, Fragment, Heading, ListEntry, Target
-from .markdown_render import RenderContext, render_fragment
 from .model import Briefing, ImageFigure, TimelineFigureSpec
-
-__all__ = ["Fragment", "ParsedDocument", "RenderContext", "parse_document", "render_fragment"]
-"""``render_html.py`` takes the fragments and their renderer from the stage's entry point."""
 
 
 @dataclass

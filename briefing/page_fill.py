@@ -20,7 +20,9 @@ BACK_MATTER = ("chronology", "references")
 OPENING_CLASSES = ("front-heading", "back-heading", "cover")
 
 
-def check_page_fill(pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics) -> None:
+def short_pages(pages: list[Any]) -> Iterator[tuple[int, Any, float]]:
+    """Each page before the back matter left more than a quarter empty where it may not be:
+    its number, the page after it, and the empty share."""
     for number, (page, following) in enumerate(pairwise(pages[1:]), start=2):
         if _holds_back_matter(page):
             return
@@ -28,14 +30,31 @@ def check_page_fill(pages: list[Any], texts: dict[Path, str], where: SourceLocat
             continue
         empty = 1 - page_fill(page)
         if empty > MAX_EMPTY_SHARE:
-            found = _first_texts(following)
-            first = max(found, key=len, default="")
-            located = next((at for text in sorted(found, key=len, reverse=True) if len(text) >= 8
-                            if (at := first_occurrence(text[:40], texts))), None)
-            report.warning(located or where,
-                           f"page {number} is {100 * empty:.0f} % empty: what follows "
-                           f"('{first[:40]}', page {number + 1}) did not fit; move a figure or table "
-                           "after the next paragraph, or shorten the text before it")
+            yield number, following, empty
+
+
+def holes(pages: list[Any]) -> float:
+    """The white of every short page beyond what is allowed: what moving a float should lower."""
+    return sum(empty - MAX_EMPTY_SHARE for _, _, empty in short_pages(pages))
+
+
+def stranded_floats(pages: list[Any]) -> list[str]:
+    """The ids of the figures and tables that open a page after a short one: they did not fit, and left a hole."""
+    found = (_opening_float(following) for _, following, _ in short_pages(pages))
+    return [float_id for float_id in found if float_id]
+
+
+def check_page_fill(pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics) -> None:
+    for number, following, empty in short_pages(pages):
+        found = _first_texts(following)
+        first = max(found, key=len, default="")
+        located = next((at for text in sorted(found, key=len, reverse=True) if len(text) >= 8
+                        if (at := first_occurrence(text[:40], texts))), None)
+        report.warning(located or where,
+                       f"page {number} is {100 * empty:.0f} % empty: what follows "
+                       f"('{first[:40]}', page {number + 1}) did not fit even after the figures "
+                       "and tables that would leave a hole were moved past the next paragraph; "
+                       "shorten the text before it, or move a figure or table further")
 
 
 def page_fill(page: Any) -> float:
@@ -85,6 +104,18 @@ def _opens_section(page: Any) -> bool:
         if isinstance(box, boxes.TextBox) and box.text.strip():
             return False
     return False
+
+
+def _opening_float(page: Any) -> str | None:
+    """The id of the figure or table the page starts with, before any text outside it."""
+    from weasyprint.formatting_structure import boxes
+
+    for box in _flow(page._page_box):
+        if box.element_tag in ("figure", "table") and box.element is not None and box.element.get("id"):
+            return str(box.element.get("id"))
+        if isinstance(box, boxes.TextBox) and box.text.strip():
+            return None
+    return None
 
 
 def _holds_back_matter(page: Any) -> bool:

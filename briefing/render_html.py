@@ -18,7 +18,9 @@ from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .i18n import Language, load_language, resolve_language
-from .markdown import Fragment, ParsedDocument, RenderContext, render_fragment
+from .markdown import ParsedDocument
+from .markdown_numbering import Fragment
+from .markdown_render import RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
 from .script_lang import mark_languages
