@@ -47,6 +47,30 @@ class LocatedList(list[Any]):
     location: SourceLocation
 
 
+def kind_of(value: Any) -> str:
+    """What a YAML value is, in the words of a message: 'a mapping', 'a list', 'a text'."""
+    if isinstance(value, LocatedDict):
+        return "mapping"
+    return "list" if isinstance(value, LocatedList) else "text"
+
+
+def text_value(mapping: LocatedDict, key: str, report: Diagnostics, context: str = "") -> str | None:
+    """The text under ``key`` with its spaces trimmed; None, with a located error, if it is not text or empty.
+
+    ``context`` opens the message ("revision: ") where the key alone would not say which entry.
+    """
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, f"{context}'{key}' must be text, found a {kind_of(value)}")
+        return None
+    if not value.strip():
+        report.error(value.location, f"{context}'{key}' is empty")
+        return None
+    return str(value).strip()
+
+
 @dataclass
 class ContentFiles:
     """What was read from one briefing folder, not yet validated."""

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from .errors import Diagnostics, did_you_mean, expected_one_of
-from .load import LocatedDict, LocatedList, LocatedStr, key_location
+from .load import LocatedDict, LocatedList, LocatedStr, key_location, kind_of, text_value
 from .model import DocumentLists, Revision
 from .typography import smart_text
 
@@ -31,7 +31,7 @@ def read_lists(config: LocatedDict, report: Diagnostics) -> DocumentLists:
     if value is not None:
         items: list[Any] = [value] if isinstance(value, LocatedStr) else value if isinstance(value, LocatedList) else []
         if not isinstance(value, (LocatedStr, LocatedList)):
-            report.error(value.location, f"'lists' must be a list such as [figures, tables], found a {_kind(value)}")
+            report.error(value.location, f"'lists' must be a list such as [figures, tables], found a {kind_of(value)}")
         for item in items:
             if not isinstance(item, LocatedStr):
                 report.error(getattr(item, "location", value.location), "'lists' names lists: figures, tables")
@@ -47,7 +47,7 @@ def read_lists(config: LocatedDict, report: Diagnostics) -> DocumentLists:
         if switch is None:
             continue
         if not isinstance(switch, LocatedStr) or switch.strip().lower() not in BOOLEANS:
-            shown = f"'{switch}'" if isinstance(switch, LocatedStr) else f"a {_kind(switch)}"
+            shown = f"'{switch}'" if isinstance(switch, LocatedStr) else f"a {kind_of(switch)}"
             report.error(switch.location, f"'{key}' must be true or false, found {shown}")
         elif BOOLEANS[switch.strip().lower()]:
             wanted.add(kind)
@@ -82,8 +82,8 @@ def _revision(item: LocatedDict, report: Diagnostics) -> Revision | None:
         if key not in item or item[key] is None:
             report.error(item.location, f"revision: missing required key '{key}'")
     date = _date(item.get("date"), report)
-    note = _text(item, "note", report)
-    version = _text(item, "version", report)
+    note = _revision_text(item, "note", report)
+    version = _revision_text(item, "version", report)
     if date is None or note is None or len(report.errors) > errors_before:
         return None
     return Revision(date, smart_text(note), version)
@@ -102,20 +102,7 @@ def _date(value: Any, report: Diagnostics) -> dt.date | None:
         return None
 
 
-def _text(item: LocatedDict, key: str, report: Diagnostics) -> str | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, LocatedStr):
-        report.error(value.location, f"revision: '{key}' must be text, found a {_kind(value)}")
-        return None
-    if not value.strip():
-        report.error(value.location, f"revision: '{key}' is empty")
-        return None
-    return " ".join(value.split())
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, LocatedDict):
-        return "mapping"
-    return "list" if isinstance(value, LocatedList) else "text"
+def _revision_text(item: LocatedDict, key: str, report: Diagnostics) -> str | None:
+    """One line of text: a revision note is set in a table cell."""
+    value = text_value(item, key, report, context="revision: ")
+    return " ".join(value.split()) if value is not None else None

@@ -12,7 +12,18 @@ from .config import DEFAULT_TEMPLATES_DIR
 from .csl_style import load_style
 from .errors import Diagnostics, SourceLocation, did_you_mean, expected_one_of
 from .i18n import resolve_language, supported_languages
-from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_text, read_yaml, resolve_inside
+from .load import (
+    ContentFiles,
+    LocatedDict,
+    LocatedList,
+    LocatedStr,
+    key_location,
+    kind_of,
+    read_text,
+    read_yaml,
+    resolve_inside,
+    text_value,
+)
 from .model import (
     Author,
     Briefing,
@@ -119,10 +130,10 @@ def _check_keys(
 
 
 def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
-    title = _string(config, "title", report)
+    title = text_value(config, "title", report)
     date = _iso_date(config.get("date"), report)
     paper = _choice(config, "paper", [p.value for p in Paper], report)
-    language = _string(config, "language", report) or "en"
+    language = text_value(config, "language", report) or "en"
     if "language" in config and not LANGUAGE_PATTERN.match(language):
         report.error(config["language"].location, f"language '{language}' is not a BCP 47 tag such as 'en' or 'en-GB'")
     elif "language" in config and resolve_language(language, DEFAULT_TEMPLATES_DIR) is None:
@@ -132,7 +143,7 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
             f"language '{language}' is not supported (supported: {supported}); a translator adds one as "
             "templates/i18n/TAG.yaml, and left-to-right scripts only",
         )
-    subtitle = _string(config, "subtitle", report)
+    subtitle = text_value(config, "subtitle", report)
     for key, text, limit in (("title", title, MAX_TITLE_CHARS), ("subtitle", subtitle, MAX_SUBTITLE_CHARS)):
         if text is not None and len(text) > limit:
             report.error(
@@ -148,13 +159,13 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
         title_location=config["title"].location,
         date=date,
         subtitle=smart_text(subtitle) if subtitle else None,
-        version=_string(config, "version", report),
+        version=text_value(config, "version", report),
         authors=_authors(config.get("authors"), report),
-        organization=_smart(_string(config, "organization", report)),
-        classification=_string(config, "classification", report),
+        organization=_smart(text_value(config, "organization", report)),
+        classification=text_value(config, "classification", report),
         language=language,
         paper=Paper(paper) if paper else Paper.A4,
-        citation_style=_string(config, "citation-style", report) or "chicago-author-date",
+        citation_style=text_value(config, "citation-style", report) or "chicago-author-date",
         keywords=tuple(_string_list(config.get("keywords"), "keywords", report)),
         nocite=tuple(CitationKey(v.lstrip("@"), v.location) for v in _string_list(config.get("nocite"), "nocite", report)),
     )
@@ -165,21 +176,8 @@ def _smart(text: str | None) -> str | None:
     return smart_text(text) if text else text
 
 
-def _string(mapping: LocatedDict, key: str, report: Diagnostics) -> str | None:
-    value = mapping.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, LocatedStr):
-        report.error(value.location, f"'{key}' must be text, found a {_kind(value)}")
-        return None
-    if not value.strip():
-        report.error(value.location, f"'{key}' is empty")
-        return None
-    return str(value).strip()
-
-
 def _choice(mapping: LocatedDict, key: str, allowed: list[str], report: Diagnostics) -> str | None:
-    value = _string(mapping, key, report)
+    value = text_value(mapping, key, report)
     if value is not None and value.lower() not in allowed:
         report.error(
             mapping[key].location,
@@ -193,12 +191,6 @@ def _location(value: Any, container: LocatedDict | LocatedList) -> SourceLocatio
     """Where a value is; a YAML null (``-`` alone, ``~``) has no location, so its container's is used."""
     location: SourceLocation = getattr(value, "location", container.location)
     return location
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, LocatedDict):
-        return "mapping"
-    return "list" if isinstance(value, LocatedList) else "text"
 
 
 def _iso_date(value: Any, report: Diagnostics) -> dt.date | None:
@@ -228,9 +220,9 @@ def _authors(value: Any, report: Diagnostics) -> tuple[Author, ...]:
             authors.append(Author(smart_text(str(item))))
         elif isinstance(item, LocatedDict):
             _check_keys(item, ("name", "affiliation"), ("name",), "author", report)
-            name = _string(item, "name", report)
+            name = text_value(item, "name", report)
             if name:
-                authors.append(Author(smart_text(name), _smart(_string(item, "affiliation", report))))
+                authors.append(Author(smart_text(name), _smart(text_value(item, "affiliation", report))))
         else:
             report.error(_location(item, value), "an author is a name or {name, affiliation}")
     return tuple(authors)
@@ -253,7 +245,7 @@ def _markdown_field(mapping: LocatedDict, key: str, report: Diagnostics, inline:
     if value is None:
         return None
     if not isinstance(value, LocatedStr):
-        report.error(value.location, f"'{key}' must be Markdown text, found a {_kind(value)}")
+        report.error(value.location, f"'{key}' must be Markdown text, found a {kind_of(value)}")
         return None
     location = value.location
     if location.line is not None and value.location.column is not None:
@@ -372,21 +364,21 @@ def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> 
     given = next((v for v in (item.get("id"), item.get("title")) if isinstance(v, LocatedStr) and v), None)
     name = str(given) if given else f"at line {item.location.line}"
     _check_keys(item, EVENT_KEYS, ("date", "title"), f"event '{name}'", report)
-    event_id = _string(item, "id", report)
+    event_id = text_value(item, "id", report)
     if event_id and not ID_PATTERN.match(event_id):
         report.error(item["id"].location, f"event id '{event_id}' must be letters, digits and hyphens")
     date = _partial_date(item.get("date"), f"event '{name}'", report)
     end = _partial_date(item.get("end"), f"event '{name}'", report)
     if date and end and end.last_day() < date.first_day():
         report.error(item["end"].location, f"event '{name}': ends ({end.iso()}) before it starts ({date.iso()})")
-    category = _string(item, "category", report)
+    category = text_value(item, "category", report)
     if category and category_keys and category not in category_keys:
         report.error(
             item["category"].location,
             f"event '{name}': unknown category '{category}'{did_you_mean(category, category_keys)}"
             f" (known: {', '.join(category_keys)})",
         )
-    title = _string(item, "title", report)
+    title = text_value(item, "title", report)
     sources = tuple(CitationKey(str(s), s.location) for s in _string_list(item.get("sources"), "sources", report))
     if title is None or date is None or len(report.errors) > errors_before:
         return None
@@ -396,7 +388,7 @@ def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> 
         location=item.location,
         id=event_id,
         end=end,
-        label=_smart(_string(item, "label", report)),
+        label=_smart(text_value(item, "label", report)),
         category=category,
         tags=tuple(str(t) for t in _string_list(item.get("tags"), "tags", report)),
         summary=_markdown_field(item, "summary", report, inline=True),
