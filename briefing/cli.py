@@ -216,6 +216,8 @@ def _run_build(args: argparse.Namespace) -> int:
 
 def _progress_display(quiet: bool) -> AbstractContextManager[object]:
     """On a terminal, one live line per briefing; elsewhere the plain stage lines of the log."""
+    if quiet or not sys.stderr.isatty():
+        return nullcontext()  # decided before importing rich: a no-op rebuild answers in a fraction of a second
     from .progress import LiveProgress
 
     return LiveProgress(sys.stderr) if LiveProgress.wanted(sys.stderr, quiet) else nullcontext()

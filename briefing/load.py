@@ -108,7 +108,10 @@ def load_content(folder: Path, report: Diagnostics) -> ContentFiles:
     return files
 
 
-DEFAULT_KEYS = ("organization", "classification", "paper", "citation-style", "language", "authors", "print", "theme")
+DEFAULT_KEYS = (
+    "organization", "classification", "paper", "citation-style", "language", "authors", "print", "theme", "lists",
+    "lof", "lot",
+)
 """What a content tree's ``briefings.yaml`` may give every briefing beneath it (like Quarto's _quarto.yml)."""
 
 

@@ -215,6 +215,9 @@ def test_booklet_and_web_editions_hold_the_appendices(parts_build: BuildResult) 
     assert html.index('id="chronology"') < html.index('id="sec-method"') < html.index('id="references"')
     assert 'href="#sec-data-tables">Appendix&nbsp;B.1</a>' in html
     assert 'class="revisions"' in html.split('class="colophon"')[1]
+    # the list of figures, in the web edition's contents, links each figure
+    listed = html.split('id="list-of-figures"')[1].split("</ol>")[0]
+    assert re.search(r'<a href="#fig-[\w-]+"><span class="toc-number">Figure&nbsp;1</span> ', listed), listed
     assert re.search(r'<img src="data:image/png;base64,[^"]+" alt="A grey box" class="sized" style="width: 40%; height: auto">',
                      html)
 
@@ -325,6 +328,17 @@ def test_an_empty_list_is_a_warning(content_tree: ContentTree) -> None:
         "briefing.yaml:5:1: warning: a list of tables is asked for, but the briefing has none "
         "(a table with a 'Table: ' caption is listed)"
     ]
+
+
+def test_lists_can_be_given_for_every_briefing_of_a_tree(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
+    from briefing.cli import main
+
+    folder = content_tree({"briefing.yaml": BRIEFING})
+    (folder.parent / "briefings.yaml").write_text("lists: [figures]\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "--explain", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"lists: \(1 entries\)  \[\S*briefings.yaml:1:", out), out
 
 
 def test_check_explain_names_the_new_keys(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
