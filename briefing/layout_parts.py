@@ -19,7 +19,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .citations import Citations
@@ -45,6 +45,9 @@ class PartCounts:
     body: int
     references: int
     body_layouts: int = 1
+    moves: dict[str, int] = field(default_factory=dict)
+    """Floats moved past paragraphs (``floats.py``), decided for the body whose HTML hashes to ``moves_for``."""
+    moves_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,21 +68,27 @@ def lay_out(parts: Parts, citations: Citations, multiple: int, guess: PartCounts
     references = max(guess.references if guess else estimate, 1) if has_references else 0
     tail = references + (_padding(guess.body + references, multiple) if guess else 0)
     moves: dict[str, int] = {}
-    layouts, placed = 0, False
+    layouts, placed, digest = 0, False, ""
     while True:
         html = parts.body_html(max(tail - has_references, 0))
+        digest = hashlib.sha256(html.encode("utf-8")).hexdigest()  # the last one is remembered: the tail is right
+        if not placed:  # the same body as last time: its floats go where they went, without trying again
+            known = guess is not None and guess.moves_for == digest
+            moves = dict(guess.moves) if guess is not None and known else {}
         body = parts.layout(place_floats(html, moves))
         layouts += 1
         if not placed:  # once, with the first guess of the tail (a later tail moves no text)
-            body, moves, extra = _place_floats(parts, html, body, tail)
-            layouts, placed = layouts + extra, True
+            if not known:
+                body, moves, extra = _place_floats(parts, html, body, tail)
+                layouts += extra
+            placed = True
         body_pages = len(body.document.pages) - tail
         cited = backlink_pages(body.document.pages[:body_pages], citations)
         second, references, blank = _references(parts, cited, body_pages, references, multiple, has_references)
         if references + blank == tail or layouts >= MAX_BODY_LAYOUTS:
             break
         tail = references + blank  # "Page 3 of N" in the body named the wrong N
-    counts = PartCounts(body_pages, references, layouts)
+    counts = PartCounts(body_pages, references, layouts, moves, digest)
     return join(body, body_pages, second, references + blank), counts
 
 
@@ -157,7 +166,8 @@ def recall(config: BuildConfig, variant: Variant, geometry: PageGeometry) -> Par
         return None
     try:
         data = json.loads(_memory_path(config, variant, geometry).read_text(encoding="utf-8"))
-        return PartCounts(int(data["body"]), int(data["references"]))
+        moves = {str(key): int(count) for key, count in dict(data.get("moves", {})).items()}
+        return PartCounts(int(data["body"]), int(data["references"]), moves=moves, moves_for=str(data.get("moves_for", "")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

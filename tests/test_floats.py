@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pdfplumber
@@ -56,3 +58,11 @@ def test_a_figure_that_would_leave_a_hole_gives_way_to_the_next_paragraph(
     assert "The paragraph after the figure" in pages[figure_page - 1]
     text = "\n".join(pages)
     assert text.index("The paragraph after the figure") < text.index("Figure 1. A tall figure")
+
+    # the next build of the same body places the figure as remembered: one layout, the same bytes
+    first = result.outputs[0].path.read_bytes()
+    again = build(replace(config, output_dir=tmp_path / "again"))
+    assert again.outputs[0].path.read_bytes() == first
+    memory = json.loads(next((tmp_path / "cache" / "layout").glob("*-pdf-*.json")).read_text(encoding="utf-8"))
+    assert memory["moves"] == {"fig-tall": 1}
+    assert memory["body_layouts"] == 1
