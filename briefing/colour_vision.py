@@ -84,15 +84,6 @@ def collisions(colours: tuple[str, ...]) -> list[Collision]:
     return found
 
 
-def lightness(colour: str) -> float:
-    """CIE L* of an sRGB colour: its grey when printed in black ink alone."""
-    return _lab(_linear(_channels(colour)))[0]
-
-
-def simulate(colour: str, viewer: str) -> Lab:
-    return _lab(_apply(MACHADO_2009[viewer], _linear(_channels(colour))))
-
-
 def _channels(colour: str) -> tuple[int, int, int]:
     channels = parse_hex(colour)
     if channels is None:

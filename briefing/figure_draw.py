@@ -29,8 +29,8 @@ FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regu
               "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf", "NotoSansSymbols-Regular.ttf",
               "NotoSansSymbols2-Regular.ttf", "NotoSansMath-Regular.ttf")
 FALLBACK_FAMILIES = ["Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math"]
-"""Tried in turn, glyph by glyph, for what Noto Sans lacks (as the stylesheet's font lists do)."""
-"""Persian and Arabic names in labels: matplotlib falls back to it glyph by glyph, as the page does."""
+"""Tried in turn, glyph by glyph, for what Noto Sans lacks (Persian and Arabic names, Hebrew, symbols),
+as the stylesheet's font lists do."""
 PT_PER_INCH = 72.0
 MM_PER_INCH = 25.4
 LINES = {

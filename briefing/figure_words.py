@@ -6,7 +6,6 @@ through Babel (Russian has three forms, French counts 0 and 1 as one).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from .figure_layout import Layout
@@ -42,7 +41,7 @@ def _describe_layout(layout: Layout, language: Language) -> list[str]:
     words = []
     if layout.inset is not None:
         first, last = layout.inset
-        words.append(language["figure-alt-inset"].format(first=_day(first, language), last=_day(last, language)))
+        words.append(language["figure-alt-inset"].format(first=language.long_date(first), last=language.long_date(last)))
     if layout.key:
         if not layout.labelled:
             words.append(language["figure-alt-key-all"])
@@ -58,7 +57,3 @@ def _count(language: Language, key: str, number: int) -> str:
     form = Locale.parse(language.locale).plural_form(number)
     phrase = language.strings.get(f"{key}-{form}") or language[f"{key}-other"]
     return phrase.format(n=number)
-
-
-def _day(day: dt.date, language: Language) -> str:
-    return language.long_date(day)

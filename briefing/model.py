@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -365,7 +366,7 @@ class FigureStyle:
     palette: tuple[str, ...] = ()
     """Category colours from the theme; empty: Okabe & Ito's."""
 
-    @property
+    @cached_property
     def months(self) -> tuple[str, ...]:
         """Abbreviated month names in the briefing's language, January first."""
         return self.language.month_abbreviations()

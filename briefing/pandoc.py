@@ -87,11 +87,4 @@ def run_pandoc(arguments: Sequence[str], stdin: str, time_limit: float = TIME_LI
     )
 
 
-def pandoc_version() -> str | None:
-    """``3.9``, for the manifest and the cache key; None when pandoc cannot be run."""
-    try:
-        result = run_pandoc(["--version"], "", time_limit=20)
-    except PandocUnavailableError:
-        return None
-    first = result.stdout.splitlines()[:1]
-    return first[0].removeprefix("pandoc").strip() if first else None
+

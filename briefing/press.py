@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostics
+from .errors import Diagnostics, did_you_mean
 from .load import ContentFiles, LocatedDict, LocatedStr, key_location, resolve_inside
 from .model import PrintSettings
 
@@ -40,8 +40,6 @@ def read_print_settings(files: ContentFiles, value: Any, report: Diagnostics) ->
         return PrintSettings()
     for key in value:
         if key not in PRINT_KEYS:
-            from .errors import did_you_mean
-
             report.error(key_location(key, value), f"unknown key '{key}' in print{did_you_mean(key, PRINT_KEYS)}")
     stitched = value.get("stitched")
     if stitched is not None and str(stitched).lower() not in ("true", "false", "yes", "no"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,11 +243,20 @@ REFERENCES_TEMPLATE = "references.html"
 
 
 def _environment(briefing: Briefing, templates_dir: Path) -> tuple[jinja2.Environment, Language]:
-    env = make_environment(templates_dir, briefing.theme)
-    language = load_language(resolve_language(briefing.metadata.language, templates_dir) or "en", templates_dir)
+    tag = resolve_language(briefing.metadata.language, templates_dir) or "en"
+    return _language_environment(templates_dir, briefing.theme, tag), load_language(tag, templates_dir)
+
+
+@functools.lru_cache(maxsize=8)
+def _language_environment(templates_dir: Path, theme: Theme, tag: str) -> jinja2.Environment:
+    """Made once per templates, theme and language: an edition renders its HTML several times (the
+    body, the References, a wrong guess of the tail, the handout's fits), and each new environment
+    would compile every template again. Jinja reloads a template whose file changed."""
+    env = make_environment(templates_dir, theme)
+    language = load_language(tag, templates_dir)
     env.filters["long_date"] = language.long_date
     env.filters["partial_date"] = language.partial_date
-    return env, language
+    return env
 
 
 def _asset_urls(

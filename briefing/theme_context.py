@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .figure_palette import naive_cmyk
+from .figure_palette import css_cmyk
 from .model import Theme
 
 
@@ -24,10 +24,7 @@ class ThemeView:
 
 
 def theme_context(theme: Theme, asset_url: Callable[[Path], str]) -> ThemeView:
-    accent_cmyk = None
-    if theme.accent:
-        c, m, y, k = naive_cmyk(*(int(theme.accent[i : i + 2], 16) for i in (1, 3, 5)))
-        accent_cmyk = f"device-cmyk({c:g} {m:g} {y:g} {k:g})"
+    accent_cmyk = css_cmyk(theme.accent) if theme.accent else None
     return ThemeView(
         logo_url=asset_url(theme.logo) if theme.logo else None,
         accent=theme.accent,

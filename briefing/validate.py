@@ -62,7 +62,6 @@ MAX_APPENDICES = 26
 """Appendices are lettered A to Z."""
 MAX_EVENTS = 1000
 """A chronology of more events is a database, not a briefing; the bound keeps layout time in seconds."""
-REFERENCE_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.\-]*$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

@@ -159,6 +159,7 @@ def test_figures_are_never_larger_than_in_print(browser: Browser, us_iran_html: 
     # ... and not much smaller on a phone either: the figure scrolls sideways in its own box instead.
     timelines = page.evaluate("""() => [...document.querySelectorAll('.timeline-figure img')].map(
         (img) => [img.clientWidth, img.naturalWidth])""")
+    assert timelines, "the US–Iran briefing has timeline figures"
     assert all(shown >= 0.9 * natural for shown, natural in timelines)
     if width < 600:
         page.locator(".timeline-figure").first.scroll_into_view_if_needed()
