@@ -43,6 +43,7 @@ test-fast: $(TEST_INSTALLED)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(BENCH_INSTALLED) system-deps
+	@sh scripts/system-deps.sh bench
 	$(BIN)/python scripts/bench.py
 
 lint: $(TEST_INSTALLED)

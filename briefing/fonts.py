@@ -13,15 +13,18 @@ INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zs", "Zl", "Zp")
 
 
 @cache
-def covered_characters(font_dir: Path) -> frozenset[str]:
-    """Every character some vendored font has a glyph for (read once per process)."""
+def cmap(path: Path) -> frozenset[str]:
+    """The characters a font draws (read once per process)."""
     from fontTools.ttLib import TTFont
 
-    covered: set[str] = set()
-    for path in sorted(font_dir.glob("*.ttf")):
-        with TTFont(path, lazy=True) as font:
-            covered.update(chr(code) for code in font.getBestCmap())
-    return frozenset(covered)
+    with TTFont(path, lazy=True) as font:
+        return frozenset(chr(code) for code in font.getBestCmap())
+
+
+@cache
+def covered_characters(font_dir: Path) -> frozenset[str]:
+    """Every character some vendored font has a glyph for."""
+    return frozenset().union(*(cmap(path) for path in sorted(font_dir.glob("*.ttf"))))
 
 
 def uncovered(text: str, font_dir: Path) -> list[str]:

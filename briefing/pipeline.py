@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +172,6 @@ class _Editions:
         self.config, self.prepared, self.paper, self.report = config, prepared, paper, report
         self.epoch = epoch
         self.built = dt.datetime.fromtimestamp(epoch, dt.UTC)
-        self.inputs_digest = manifest.inputs_digest(prepared.briefing, config.templates_dir, epoch)
         folder = prepared.briefing.folder
         self.image_locations = {(folder / i.path).resolve().as_uri(): i.location for i in prepared.document.images}
         self.done: dict[Variant, RenderedEdition] = {}
@@ -179,6 +179,11 @@ class _Editions:
         """Stages already named in the progress lines, per edition."""
         self.figures: dict[PageGeometry, dict[str, tuple[DrawnFigure, ...]]] = {}
         """Timeline figures as drawn for each page size (the booklet's text is narrower)."""
+
+    @cached_property
+    def inputs_digest(self) -> str:
+        """What the PDFs' identifiers are made from: hashed when a PDF is written (the preview never needs it)."""
+        return manifest.inputs_digest(self.prepared.briefing, self.config.templates_dir, self.epoch)
 
     def _label(self, variant: Variant) -> str:
         return f"{self.config.slug} {variant.value}"

@@ -8,11 +8,10 @@ be embedded), so the manifest can say under which licence each embedded font was
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
 from pathlib import Path
 
 from .errors import Diagnostics, SourceLocation
-from .fonts import INVISIBLE_CATEGORIES, first_occurrence
+from .fonts import INVISIBLE_CATEGORIES, cmap, first_occurrence
 from .model import Theme, ThemeFont
 
 FONT_SUFFIXES = (".ttf", ".otf")
@@ -70,14 +69,6 @@ def _name(names: object, name_id: int) -> str | None:
     return str(record).strip() or None if record else None
 
 
-@cache
-def _cmap(path: Path) -> frozenset[str]:
-    from fontTools.ttLib import TTFont
-
-    with TTFont(path, lazy=True) as font:
-        return frozenset(chr(code) for code in font.getBestCmap())
-
-
 def report_theme_uncovered(texts: dict[Path, str], theme: Theme, builtin_fonts: Path, report: Diagnostics) -> None:
     """Before layout: a character the built-in face would draw but the theme's replacement cannot.
 
@@ -89,8 +80,8 @@ def report_theme_uncovered(texts: dict[Path, str], theme: Theme, builtin_fonts: 
         if family is None:
             continue
         faces = [font for font in theme.fonts if font.family == family]
-        covered = frozenset().union(*(_cmap(font.path) for font in faces))
-        expected = _cmap(builtin_fonts / builtin)
+        covered = frozenset().union(*(cmap(font.path) for font in faces))
+        expected = cmap(builtin_fonts / builtin)
         seen: set[str] = set()
         for path, text in sorted(texts.items()):
             for char in text:

@@ -10,7 +10,6 @@ live preview reuses the cached fonts after every save.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import io
 import os
@@ -19,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fonts import INVISIBLE_CATEGORIES
+from .fonts import INVISIBLE_CATEGORIES, cmap
 
 WEB_FACES = (
     ("Noto Serif", "normal", 400, "NotoSerif-Regular.ttf"),
@@ -70,27 +69,18 @@ _lock = threading.Lock()
 def web_fonts(text: str, font_dir: Path, cache_dir: Path | None) -> list[WebFont]:
     """The faces the page needs, each subset to the characters of ``text`` it is there for."""
     characters = set(text)
-    primary = _cmap(font_dir / WEB_FACES[0][3])
+    primary = cmap(font_dir / WEB_FACES[0][3])
     latin = frozenset((characters & primary) | BASE_REPERTOIRE)  # other scripts never change the key
     faces = [(face, latin) for face in WEB_FACES]
     others = {c for c in characters - primary if unicodedata.category(c) not in INVISIBLE_CATEGORIES}
     for face in FALLBACK_FACES:
-        drawn = others & _cmap(font_dir / face[3])
+        drawn = others & cmap(font_dir / face[3])
         if drawn:
             faces.append((face, frozenset(drawn | set(JOINERS) | {" "})))
     return [
         WebFont(family, style, weight, "data:font/woff2;base64," + _subset(font_dir / file_name, wanted, cache_dir))
         for (family, style, weight, file_name), wanted in faces
     ]
-
-
-@functools.cache
-def _cmap(path: Path) -> frozenset[str]:
-    """The characters a font draws (read once per process)."""
-    from fontTools.ttLib import TTFont
-
-    with TTFont(path, lazy=True) as font:
-        return frozenset(chr(code) for code in font.getBestCmap())
 
 
 def _subset(path: Path, characters: frozenset[str], cache_dir: Path | None) -> str:

@@ -5,11 +5,15 @@
 #   libgs-common         the CMYK ICC profile that is the print edition's output intent
 #   chromium             only with the argument "test": the browser the web edition's tests drive (big,
 #                        so `make` never installs it; `make test` does)
+#   time                 only with the argument "bench": GNU time, the benchmark's wall time and peak memory
 # Runs apt-get only as root (as CI does); otherwise prints the command to run.
 set -eu
 missing=""
 if [ "${1:-}" = test ]; then
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
+fi
+if [ "${1:-}" = bench ]; then
+  [ -x /usr/bin/time ] || missing="$missing time"
 fi
 command -v pdftoppm >/dev/null 2>&1 || missing="$missing poppler-utils"
 if ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0'; then
