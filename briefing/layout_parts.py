@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .citations import Citations
 from .config import BuildConfig, PageGeometry, Variant
 from .errors import OutputError
 from .floats import MAX_MOVES_PER_FLOAT, movable, place_floats
+from .model_text import Citations, plain_text
 from .page_fill import holes, stranded_floats
 from .render_html import ReferencesPart
 from .render_pdf import RenderedDocument, join
@@ -155,7 +155,7 @@ def estimate_reference_pages(citations: Citations, geometry: PageGeometry) -> in
     per_line = geometry.text_width_mm * CHARS_PER_MM
     height = HEADING_MM
     for entry in citations.bibliography:
-        characters = len(re.sub(r"<[^>]+>", "", entry.html)) + 4 * len(entry.cited_in) + 12
+        characters = len(plain_text(entry.inlines)) + 4 * len(entry.cited_in) + 12
         height += math.ceil(characters / per_line) * REFERENCE_LINE_MM + ENTRY_SPACE_MM
     return max(1, math.ceil(height / geometry.text_height_mm))
 

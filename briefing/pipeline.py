@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import layout_parts, manifest
-from .citations import Citations, resolve_citations
+from .citations import resolve_citations
 from .config import (
     MAX_FIGURE_SHARE_OF_PAGE,
     PAGE_GEOMETRY,
@@ -34,6 +34,7 @@ from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
+from .model_text import Citations
 from .processes import run_all, worker_pool
 from .render_html import (
     HANDOUT_FIT_STEPS,
@@ -51,6 +52,7 @@ from .render_pdf import (
     variant_resource_dirs,
     write_pdf,
 )
+from .text_finish import finish_content, finish_figures
 from .theme_context import theme_asset_dirs
 from .theme_fonts import report_theme_uncovered
 from .validate import validate_briefing
@@ -115,6 +117,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         report_theme_uncovered(files.texts, briefing.theme, config.templates_dir / "fonts", report)
     with step(4, report, slug):
         citations = resolve_citations(document, briefing, report, config.cache_dir.resolve() if config.use_cache else None)
+        briefing, document, citations = finish_content(briefing, document, citations)  # the one text pass
     return Prepared(briefing, document, citations, files.texts)
 
 
@@ -200,9 +203,10 @@ class _Editions:
                     max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
                     palette=briefing.theme.palette,
                 )
-                self.figures[geometry] = draw_figures(
+                drawn = draw_figures(
                     document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report
                 )
+                self.figures[geometry] = finish_figures(drawn, briefing.metadata.language)
         return self.figures[geometry]
 
     def render(self, variant: Variant) -> RenderedEdition:

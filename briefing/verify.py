@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .citations import Citations
 from .config import Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
@@ -21,6 +20,7 @@ from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .line_checks import check_lines
 from .markdown import ParsedDocument
 from .model import DrawnFigure
+from .model_text import Citations
 from .page_fill import check_page_fill
 from .render_pdf import RenderedDocument
 
