@@ -24,9 +24,8 @@ from typing import Any
 
 from .csl_style import compact_style
 from .errors import Diagnostics, SourceLocation, did_you_mean
-from .markdown import ParsedDocument
 from .model import Briefing, CitationKey, Reference, ReferenceFile
-from .model_text import BibliographyEntry, CitationCluster, CitationItem, Citations, Inline, RenderedCitation
+from .model_text import BibliographyEntry, CitationCluster, CitationItem, Citations, Inline, ParsedDocument, RenderedCitation
 from .pandoc import PandocResult, PandocUnavailableError, run_pandoc
 from .pandoc_model import Json, pandoc_blocks, pandoc_inlines, stripped
 

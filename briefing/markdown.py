@@ -10,76 +10,10 @@ silence), ``markdown_numbering.py`` (headings, figures and tables numbered in re
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Any
-
 from .errors import Diagnostics, did_you_mean
 from .markdown_numbering import DocumentParser
-from .model import Briefing, ImageFigure, TimelineFigureSpec
-from .model_text import (
-    CitationCluster,
-    CitationItem,
-    Fragment,
-    Heading,
-    ImageBlock,
-    ListEntry,
-    Table,
-    Target,
-    TimelineFigure,
-    plain_text,
-    walk,
-)
-
-
-@dataclass
-class ParsedDocument:
-    """Everything the Markdown stage learnt about the whole briefing."""
-
-    summary: Fragment | None
-    sections: list[Fragment]
-    event_summaries: list[Fragment | None]
-    event_citations: list[CitationCluster | None]
-    targets: dict[str, Target] = field(default_factory=dict)
-    timeline_figures: list[TimelineFigureSpec] = field(default_factory=list)
-    images: list[ImageFigure] = field(default_factory=list)
-    citations: list[CitationCluster] = field(default_factory=list)
-    bottom_line: Fragment | None = None
-    appendices: list[Fragment] = field(default_factory=list)
-
-    def fragments(self) -> list[Fragment]:
-        """Every fragment in the order it was parsed (which is the numbering's)."""
-        front = [f for f in (self.bottom_line, self.summary) if f is not None]
-        return [*front, *self.sections, *self.appendices, *(f for f in self.event_summaries if f is not None)]
-
-    @property
-    def headings(self) -> list[Heading]:
-        return [node for f in self.fragments() for node in walk(f.blocks, notes=False) if isinstance(node, Heading)]
-
-    @property
-    def figure_list(self) -> list[ListEntry]:
-        """Every numbered figure, in order: the list of figures."""
-        entries = []
-        for fragment in self.fragments():
-            for node in walk(fragment.blocks, notes=False):
-                if isinstance(node, TimelineFigure):
-                    entries.append(ListEntry(node.spec.id, node.number, caption_words(node.caption)))
-                elif isinstance(node, ImageBlock):
-                    entries.append(ListEntry(node.id, node.number, caption_words(node.caption)))
-        return entries
-
-    @property
-    def table_list(self) -> list[ListEntry]:
-        return [ListEntry(dict(node.element.attrs)["id"], node.number, caption_words(node.caption))
-                for f in self.fragments() for node in walk(f.blocks, notes=False)
-                if isinstance(node, Table) and node.number is not None and node.caption is not None]
-
-
-def caption_words(caption: tuple[Any, ...]) -> str:
-    """A caption as a list of figures shows it: its words, without citations or note calls."""
-    text = " ".join(plain_text(caption, notes=False).split())
-    text = re.sub(r"\s+([.,;:!?)])", r"\1", text)  # the space a removed citation leaves before punctuation
-    return re.sub(r"\(\s*\)", "", text).strip()
+from .model import Briefing
+from .model_text import CitationItem, Fragment, Heading, ParsedDocument
 
 
 def parse_document(briefing: Briefing, report: Diagnostics) -> ParsedDocument:

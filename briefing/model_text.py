@@ -7,13 +7,14 @@ stage after parsing needs to know which parser read the Markdown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
 
 from .errors import SourceLocation
-from .model import ImageSize, MarkdownSource, TimelineFigureSpec
+from .model import ImageFigure, ImageSize, MarkdownSource, TimelineFigureSpec
 
 CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 
@@ -302,3 +303,53 @@ def plain_text(nodes: tuple[Node, ...], notes: bool = True) -> str:
         elif isinstance(node, Break):
             words.append(" ")
     return "".join(words)
+
+
+@dataclass
+class ParsedDocument:
+    """Everything the Markdown stage learnt about the whole briefing."""
+
+    summary: Fragment | None
+    sections: list[Fragment]
+    event_summaries: list[Fragment | None]
+    event_citations: list[CitationCluster | None]
+    targets: dict[str, Target] = field(default_factory=dict)
+    timeline_figures: list[TimelineFigureSpec] = field(default_factory=list)
+    images: list[ImageFigure] = field(default_factory=list)
+    citations: list[CitationCluster] = field(default_factory=list)
+    bottom_line: Fragment | None = None
+    appendices: list[Fragment] = field(default_factory=list)
+
+    def fragments(self) -> list[Fragment]:
+        """Every fragment in the order it was parsed (which is the numbering's)."""
+        front = [f for f in (self.bottom_line, self.summary) if f is not None]
+        return [*front, *self.sections, *self.appendices, *(f for f in self.event_summaries if f is not None)]
+
+    @property
+    def headings(self) -> list[Heading]:
+        return [node for f in self.fragments() for node in walk(f.blocks, notes=False) if isinstance(node, Heading)]
+
+    @property
+    def figure_list(self) -> list[ListEntry]:
+        """Every numbered figure, in order: the list of figures."""
+        entries = []
+        for fragment in self.fragments():
+            for node in walk(fragment.blocks, notes=False):
+                if isinstance(node, TimelineFigure):
+                    entries.append(ListEntry(node.spec.id, node.number, caption_words(node.caption)))
+                elif isinstance(node, ImageBlock):
+                    entries.append(ListEntry(node.id, node.number, caption_words(node.caption)))
+        return entries
+
+    @property
+    def table_list(self) -> list[ListEntry]:
+        return [ListEntry(dict(node.element.attrs)["id"], node.number, caption_words(node.caption))
+                for f in self.fragments() for node in walk(f.blocks, notes=False)
+                if isinstance(node, Table) and node.number is not None and node.caption is not None]
+
+
+def caption_words(caption: tuple[Node, ...]) -> str:
+    """A caption as a list of figures shows it: its words, without citations or note calls."""
+    text = " ".join(plain_text(caption, notes=False).split())
+    text = re.sub(r"\s+([.,;:!?)])", r"\1", text)  # the space a removed citation leaves before punctuation
+    return re.sub(r"\(\s*\)", "", text).strip()

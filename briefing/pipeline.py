@@ -32,9 +32,9 @@ from .images import check_images
 from .impose import booklet_sheet_sides, impose_booklet
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
-from .markdown import ParsedDocument, parse_document
+from .markdown import parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
-from .model_text import Citations
+from .model_text import Citations, ParsedDocument
 from .processes import run_all, worker_pool
 from .render_html import (
     HANDOUT_FIT_STEPS,

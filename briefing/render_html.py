@@ -17,10 +17,9 @@ from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .i18n import Language, load_language, resolve_language
-from .markdown import ParsedDocument
 from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .model_html import HtmlWriter, RenderContext, WrittenEntry, runs_html, written_bibliography
-from .model_text import Citation, Citations, CrossRef, Fragment, Node, Text, TimelineFigure, walk
+from .model_text import Citation, Citations, CrossRef, Fragment, Node, ParsedDocument, Text, TimelineFigure, walk
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
 from .template_env import make_sandbox
 from .theme_context import theme_asset_dirs, theme_context, theme_font_faces

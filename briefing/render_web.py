@@ -14,8 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .markdown import ParsedDocument
-from .model_text import Block, Citation, Heading, walk
+from .model_text import Block, Citation, Heading, ParsedDocument, walk
 
 KEY_JUDGMENTS = "key-judgments"
 CHRONOLOGY = "chronology"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core.replacements import replace_rare, replace_scoped
@@ -26,7 +25,6 @@ from markdown_it.rules_core.smartquotes import process_inlines
 from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 
-from .markdown import ParsedDocument
 from .model import Author, Briefing, Category, DrawnFigure, Revision, Timeline, TimelineEvent
 from .model_text import (
     BLOCK_TYPES,
@@ -42,6 +40,7 @@ from .model_text import (
     ImageBlock,
     Inline,
     NoteRef,
+    ParsedDocument,
     RenderedCitation,
     Run,
     RunKind,
@@ -61,9 +60,6 @@ SENTENCE_OPENERS = ".!?\u2026:\u201c\u2018("
 """What may stand before the first word of a sentence (spaces aside)."""
 NOUNS_CAPITALISED = ("de", "lb")
 """Languages that capitalise every noun: there a capital does not mark a name."""
-
-N = TypeVar("N", Block, Inline)
-
 
 @dataclass(frozen=True)
 class TextPass:

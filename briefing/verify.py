@@ -18,9 +18,8 @@ from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .line_checks import check_lines
-from .markdown import ParsedDocument
 from .model import DrawnFigure
-from .model_text import Citations
+from .model_text import Citations, ParsedDocument
 from .page_fill import check_page_fill
 from .render_pdf import RenderedDocument
 
