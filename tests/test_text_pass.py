@@ -120,11 +120,11 @@ def test_no_straight_quotes_from_any_file_reach_the_pdf(content_tree: ContentTre
     folder = content_tree(FILES)
     config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
     text = "\n".join(page_texts(next(o.path for o in build(config).outputs if o.path.suffix == ".pdf")))
-    outside_code = re.sub(r"https?://\S+|code's \"marks\"", "", text)
+    outside_code = re.sub(r"https?://\s?\S+|code's \"marks\"", "", text)  # a URL may break after its //
     assert [line for line in outside_code.splitlines() if re.search("['\"]", line)] == []
     flat = " ".join(text.split())
     for expected in ("Iran\u2019s \u2018red lines\u2019", "\u201cmaximum pressure\u201d years \u2013 and after\u2026",
                      "Dan O\u2019Brien", "Draft\u2019s first \u201cround\u201d", "channel\u2019s start",
-                     "Oman\u2019s \u201cquiet\u201d role", "Iran\u2019s Nuclear", "Tehran\u2019s \u2018red lines\u2019",
-                     "The channel\u2019s \u201cfigure\u201d", "code's \"marks\""):
+                     "Oman\u2019s \u201cquiet\u201d role", "Iran\u2019s Nuclear", "Tehran\u2019s \u201cRed Lines\u201d",
+                     "The channel\u2019s \u201cfigure\u201d", "code's \"marks\"", "example.org/it's"):
         assert expected in flat, expected
