@@ -141,33 +141,47 @@ def _inherit_defaults(files: ContentFiles, tree: LocatedDict, report: Diagnostic
 
 def resolve_inside(files: ContentFiles, value: LocatedStr, report: Diagnostics) -> Path | None:
     """Resolve a path written in the content; refuse anything that leaves the briefing folder."""
+    return resolve_within(value, files.folder, files.folder, report, expect="file")
+
+
+def resolve_within(
+    value: LocatedStr, base: Path, root: Path, report: Diagnostics, *, expect: str | None,
+    outside: str = "the briefing folder", relative_to: str = "the briefing folder",
+) -> Path | None:
+    """Resolve ``value`` relative to ``base``; refuse what leaves ``root`` (links out included).
+
+    ``expect`` is "file", "folder" or None (either). Every path content names goes through here,
+    so one set of rules (no control characters, no absolute paths, no escape) guards them all.
+    """
+    shown = _shown(value)
     if not value.strip():
         report.error(value.location, "empty path")
         return None
     if any(ord(char) < 32 or char == "\x7f" for char in value):
-        report.error(value.location, f"path '{_shown(value)}' contains a control character")
+        report.error(value.location, f"path '{shown}' contains a control character")
         return None
-    raw = Path(value)
-    if raw.is_absolute():
-        shown = _shown(value)
-        report.error(value.location, f"'{shown}' is an absolute path; paths are relative to the briefing folder")
+    if Path(value).is_absolute():
+        report.error(value.location, f"'{shown}' is an absolute path; paths are relative to {relative_to}")
         return None
     try:
-        resolved = (files.folder / raw).resolve()  # follows symlinks, so a link out is caught too
-        if not resolved.is_relative_to(files.folder):
-            report.error(value.location, f"'{_shown(value)}' points outside the briefing folder")
+        resolved = (base / value).resolve()  # follows symlinks, so a link out is caught too
+        if not resolved.is_relative_to(root):
+            report.error(value.location, f"'{shown}' points outside {outside}")
             return None
-        if resolved.is_dir():
-            report.error(value.location, f"'{_shown(value)}' is a folder; a file is expected")
-            return None
-        if not resolved.is_file():
-            report.error(value.location, f"file '{_shown(value)}' not found")
+        if not resolved.exists():
+            report.error(value.location, f"{expect or 'file'} '{shown}' not found")
             return None
     except RuntimeError:  # Python 3.11's resolve() on a symlink loop
-        report.error(value.location, f"'{_shown(value)}' is a symbolic link that loops")
+        report.error(value.location, f"'{shown}' is a symbolic link that loops")
         return None
     except OSError as error:  # a name too long for the file system, a loop, no permission
-        report.error(value.location, f"cannot open '{_shown(value)}': {error.strerror or error}")
+        report.error(value.location, f"cannot open '{shown}': {error.strerror or error}")
+        return None
+    if expect == "file" and not resolved.is_file():
+        report.error(value.location, f"'{shown}' is a folder; a file is expected")
+        return None
+    if expect == "folder" and not resolved.is_dir():
+        report.error(value.location, f"'{shown}' is a file; a folder is expected")
         return None
     return resolved
 

@@ -14,7 +14,7 @@ from typing import Any
 from .colour_vision import collisions, parse_hex
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .images import check_images
-from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_yaml
+from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_yaml, resolve_within
 from .model import ImageFigure, Theme
 from .theme_fonts import read_font_folder
 
@@ -129,31 +129,13 @@ class _ThemeReader:
         self.report.error(getattr(tree[key], "location", key_location(written, tree)), f"theme '{key}' must be {what}")
 
     def inside(self, value: LocatedStr, base: Path, folder: bool | None) -> Path | None:
-        """Resolve a theme path; refuse what leaves the content tree, links out included."""
-        where = value.location
-        if not value.strip() or Path(value).is_absolute() or any(ord(c) < 32 for c in value):
-            self.report.error(where, f"'{value}' is not a relative path (theme paths are relative to the file "
-                                     "they are written in)")
-            return None
-        try:
-            path = (base / value).resolve()
-            if not path.is_relative_to(self.root):
-                self.report.error(where, f"'{value}' points outside the content tree ({self._root_name()}); a theme "
-                                         "reads only files beside briefings.yaml or in the briefing folder")
-                return None
-            if not path.exists():
-                self.report.error(where, f"{'folder' if folder else 'file'} '{value}' not found")
-                return None
-        except (OSError, RuntimeError) as error:
-            self.report.error(where, f"cannot open '{value}': {getattr(error, 'strerror', None) or error}")
-            return None
-        if folder is True and not path.is_dir():
-            self.report.error(where, f"'{value}' is a file; a folder is expected")
-            return None
-        if folder is False and not path.is_file():
-            self.report.error(where, f"'{value}' is a folder; a file is expected")
-            return None
-        return path
+        """Resolve a theme path by the content's rules, within the content tree rather than one folder."""
+        return resolve_within(
+            value, base, self.root, self.report, expect={True: "folder", False: "file", None: None}[folder],
+            outside=f"the content tree ({self._root_name()}); a theme reads only files beside briefings.yaml "
+                    "or in the briefing folder",
+            relative_to="the file they are written in",
+        )
 
     def _root_name(self) -> str:
         return f"'{self.root.name}/'"

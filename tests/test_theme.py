@@ -180,6 +180,16 @@ def test_logo_outside_the_content_tree_is_refused(tmp_path: Path, capsys: pytest
     assert "theme/theme.yaml:1:7: error: 'linked.png' points outside the content tree" in err
 
 
+def test_theme_paths_obey_the_content_path_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One set of rules for every path content names: control characters and absolute paths too."""
+    make_tree(tmp_path, 'logo: "logo\\x7f.png"\ntemplates: /etc\n')
+    status, err = check(tmp_path, capsys)
+    assert status == 1
+    assert "theme/theme.yaml:1:12: error: U+007F is a control char" in err
+    assert ("theme/theme.yaml:2:12: error: '/etc' is an absolute path; paths are relative to the file they are "
+            "written in") in err
+
+
 def test_logo_goes_through_the_image_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make_tree(tmp_path, "logo: logo.svg\n")
     uses = "".join(f'<use href="#g{i}"/><use href="#g{i}"/>' for i in range(1))
