@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,33 @@ class LocatedDict(dict[str, Any]):
 def key_location(key: str, mapping: LocatedDict) -> SourceLocation:
     """Where a key of a YAML mapping is written (keys are LocatedStr; typed str so names index the dict)."""
     return key.location if isinstance(key, LocatedStr) else mapping.location
+
+
+def check_known_keys(
+    mapping: LocatedDict, known: Sequence[str], what: str, report: Diagnostics, *,
+    aliases: Mapping[str, str] | None = None, alias_hint: str = "'{key}' is '{alias}' here", listing: str = "",
+) -> None:
+    """An error at each key ``what`` does not have: the alias a user of another tool means, or the closest key."""
+    for key in mapping:
+        if key in known:
+            continue
+        alias = (aliases or {}).get(key)
+        hint = f" ({alias_hint.format(key=key, alias=alias)})" if alias else did_you_mean(key, known)
+        report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{hint}{listing}")
+
+
+def iso_date(value: Any, report: Diagnostics, context: str = "") -> dt.date | None:
+    """A date written YYYY-MM-DD; ``context`` ("revision: ") says whose date a message is about."""
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, f"{context}'date' must be a date YYYY-MM-DD")
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        report.error(value.location, f"{context}'date': '{value}' is not a date (use YYYY-MM-DD)")
+        return None
 
 
 class LocatedList(list[Any]):

@@ -14,7 +14,7 @@ from typing import Any
 from .colour_vision import collisions, parse_hex
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .images import check_images
-from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_yaml, resolve_within
+from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, check_known_keys, key_location, read_yaml, resolve_within
 from .model import ImageFigure, Theme
 from .theme_fonts import read_font_folder
 
@@ -100,12 +100,8 @@ class _ThemeReader:
     def read_mapping(self, tree: LocatedDict, base: Path) -> dict[str, Any]:
         """The theme's keys as ``Theme`` fields; paths are relative to the file they are written in."""
         theme: dict[str, Any] = {}
-        for key in tree:
-            if key not in THEME_KEYS:
-                alias = QUARTO_THEME_KEYS.get(key)
-                hint = f" (it is '{alias}' here)" if alias else did_you_mean(key, THEME_KEYS)
-                self.report.error(key_location(key, tree), f"unknown theme key '{key}'{hint}; a theme has "
-                                                            f"{', '.join(THEME_KEYS)}")
+        check_known_keys(tree, THEME_KEYS, "the theme", self.report, aliases=QUARTO_THEME_KEYS,
+                         alias_hint="it is '{alias}' here", listing=f"; a theme has {', '.join(THEME_KEYS)}")
         if isinstance(logo := tree.get("logo"), LocatedStr):
             theme["logo"] = self.logo(logo, base)
         elif "logo" in tree:

@@ -17,6 +17,8 @@ from .load import (
     LocatedDict,
     LocatedList,
     LocatedStr,
+    check_known_keys,
+    iso_date,
     key_location,
     kind_of,
     read_text,
@@ -115,11 +117,8 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
 def _check_keys(
     mapping: LocatedDict, known: tuple[str, ...], required: tuple[str, ...], what: str, report: Diagnostics
 ) -> None:
-    for key in mapping:
-        if key not in known:
-            alias = PANDOC_KEYS.get(key) if "briefing.yaml" in what else None
-            hint = f" (Pandoc and Quarto's '{key}' is '{alias}' here)" if alias else did_you_mean(key, known)
-            report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{hint}")
+    aliases = PANDOC_KEYS if "briefing.yaml" in what else None
+    check_known_keys(mapping, known, what, report, aliases=aliases, alias_hint="Pandoc and Quarto's '{key}' is '{alias}' here")
     for key in required:
         if key not in mapping:
             report.error(mapping.location, f"{what}: missing required key '{key}'")
@@ -130,7 +129,7 @@ def _check_keys(
 
 def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     title = text_value(config, "title", report)
-    date = _iso_date(config.get("date"), report)
+    date = iso_date(config.get("date"), report)
     paper = _choice(config, "paper", [p.value for p in Paper], report)
     language = text_value(config, "language", report) or "en"
     if "language" in config and not LANGUAGE_PATTERN.match(language):
@@ -190,19 +189,6 @@ def _location(value: Any, container: LocatedDict | LocatedList) -> SourceLocatio
     """Where a value is; a YAML null (``-`` alone, ``~``) has no location, so its container's is used."""
     location: SourceLocation = getattr(value, "location", container.location)
     return location
-
-
-def _iso_date(value: Any, report: Diagnostics) -> dt.date | None:
-    if value is None:
-        return None
-    if not isinstance(value, LocatedStr):
-        report.error(value.location, "'date' must be a date YYYY-MM-DD")
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        report.error(value.location, f"'date': '{value}' is not a date (use YYYY-MM-DD)")
-        return None
 
 
 def _authors(value: Any, report: Diagnostics) -> tuple[Author, ...]:

@@ -234,7 +234,7 @@ def test_unknown_font_family_and_theme_key_suggest(tmp_path: Path, capsys: pytes
     make_tree(tmp_path, "colours: {accent: '#123456'}\nfonts: {folder: fonts, body: Brand Serf}\n")
     status, err = check(tmp_path, capsys)
     assert status == 1
-    assert "theme/theme.yaml:1:1: error: unknown theme key 'colours' (it is 'colors' here)" in err
+    assert "theme/theme.yaml:1:1: error: unknown key 'colours' in the theme (it is 'colors' here)" in err
     assert "theme/theme.yaml:2:30: error: body font 'Brand Serf' is not in 'fonts' (did you mean 'Brand Serif'?)" in err
 
 
