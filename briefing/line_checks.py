@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence
+from .page_boxes import flow_boxes, text_of
 
 MEASURE = (60, 75)
 """Comfortable characters per full line of body text, spaces included."""
@@ -52,14 +53,14 @@ def body_lines(pages: list[Any]) -> list[Line]:
     lines: list[Line] = []
     paragraph = 0
     for number, page in enumerate(pages[1:], start=2):
-        for box in _flow_boxes(page._page_box):
+        for box in flow_boxes(page._page_box):
             if not (isinstance(box, boxes.BlockBox) and box.element_tag == "p"
                     and box.style["text_align_all"] == "justify"):
                 continue
             paragraph += 1
             right = box.content_box_x() + box.width
             for line in (child for child in box.children if isinstance(child, boxes.LineBox)):
-                text = _text_of(line).strip()
+                text = text_of(line).strip()
                 if text:
                     end = max((c.position_x + c.margin_width() for c in line.children), default=0.0)
                     lines.append(Line(number, text, end >= right - 1, paragraph))
@@ -114,17 +115,3 @@ def _locate(text: str, texts: dict[Path, str]) -> SourceLocation | None:
         if len(words) >= count and len(tail) >= 4 and (found := first_occurrence(tail, texts)):
             return found
     return None
-
-
-def _flow_boxes(page_box: Any) -> Iterator[Any]:
-    from weasyprint.formatting_structure import boxes
-
-    for child in page_box.children:
-        if not isinstance(child, boxes.MarginBox):
-            yield from child.descendants()
-
-
-def _text_of(box: Any) -> str:
-    from weasyprint.formatting_structure import boxes
-
-    return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))
