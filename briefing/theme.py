@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .colour_vision import collisions, parse_hex
+from .colour_vision import collisions, contrast_ratio, parse_hex
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .images import check_images
 from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, check_known_keys, key_location, read_yaml, resolve_within
@@ -25,6 +25,8 @@ QUARTO_THEME_KEYS = {"color": "colors", "colours": "colors", "colour": "colors",
                      "font": "fonts", "custom_dir": "templates"}
 """What users of Quarto's brand.yml or MkDocs' theme settings type, and ours for it."""
 COLOR_KEYS = ("accent", "ink")
+MIN_CONTRAST = {"ink": 4.5, "accent": 3.0}
+"""WCAG 2 AA on white paper: body text 4.5:1; the accent sets headings, rules and marks, 3:1."""
 FONT_KEYS = ("folder", "body", "heading")
 LOGO_SUFFIXES = (".svg", ".png")
 OVERRIDABLE = ("partials/", "css/")
@@ -161,6 +163,10 @@ class _ThemeReader:
                                                             f"(a theme sets {', '.join(COLOR_KEYS)})")
             elif (parsed := self.colour(colour, key)) is not None:
                 found[key] = parsed
+                if (ratio := contrast_ratio(parsed, "#ffffff")) < MIN_CONTRAST[key]:
+                    self.report.warning(colour.location, f"{key} '{parsed}' stands {ratio:.1f}:1 against white paper; "
+                                                         f"at least {MIN_CONTRAST[key]:g}:1 reads (WCAG 2 AA): choose "
+                                                         "a darker colour")
         return found
 
     def colour(self, value: Any, what: str) -> str | None:
