@@ -45,7 +45,7 @@ from .theme import read_theme
 from .typography import smart_text
 
 BRIEFING_KEYS = (
-    "title", "subtitle", "date", "version", "authors", "organization", "classification",
+    "title", "short-title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
     "keywords", "nocite", "bottom-line", "print", "theme", "appendices", "lists", "lof", "lot", "revisions",
 )
@@ -53,9 +53,12 @@ REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 PANDOC_KEYS = {
     "bibliography": "references", "csl": "citation-style", "lang": "language", "papersize": "paper",
     "abstract": "summary", "author": "authors", "keyword": "keywords", "institute": "organization",
+    "shorttitle": "short-title", "title-short": "short-title",
 }
 """Metadata keys a Pandoc or Quarto user types, and ours for the same thing."""
 MAX_TITLE_CHARS = 200
+MAX_SHORT_TITLE_CHARS = 60
+"""The running head gives the title about a third of the line at 7.5 pt."""
 MAX_SUBTITLE_CHARS = 300
 """Longer titles cannot fit on the cover at its type size; the layout check catches the combinations."""
 EVENT_KEYS = ("id", "date", "end", "title", "label", "category", "tags", "summary", "sources")
@@ -142,6 +145,10 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
             "templates/i18n/TAG.yaml, and left-to-right scripts only",
         )
     subtitle = text_value(config, "subtitle", report)
+    short_title = text_value(config, "short-title", report)
+    if short_title is not None and len(short_title) > MAX_SHORT_TITLE_CHARS:
+        report.error(config["short-title"].location, f"the short title has {len(short_title)} characters; the running "
+                                                     f"head holds about {MAX_SHORT_TITLE_CHARS}")
     for key, text, limit in (("title", title, MAX_TITLE_CHARS), ("subtitle", subtitle, MAX_SUBTITLE_CHARS)):
         if text is not None and len(text) > limit:
             report.error(
@@ -157,6 +164,7 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
         title_location=config["title"].location,
         date=date,
         subtitle=smart_text(subtitle) if subtitle else None,
+        short_title=_smart(short_title),
         version=text_value(config, "version", report),
         authors=_authors(config.get("authors"), report),
         organization=_smart(text_value(config, "organization", report)),
