@@ -45,14 +45,16 @@ def stranded_floats(pages: list[Any]) -> list[str]:
     return [float_id for float_id in found if float_id]
 
 
-def check_page_fill(pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics) -> None:
+def check_page_fill(
+    pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics, edition_name: str,
+) -> None:
     for number, following, empty in short_pages(pages):
         found = _first_texts(following)
         first = max(found, key=len, default="")
         located = next((at for text in sorted(found, key=len, reverse=True) if len(text) >= 8
                         if (at := first_occurrence(text[:40], texts))), None)
         report.warning(located or where,
-                       f"page {number} is {100 * empty:.0f} % empty: what follows "
+                       f"{edition_name}, page {number} is {100 * empty:.0f} % empty: what follows "
                        f"('{first[:40]}', page {number + 1}) did not fit even after the figures "
                        "and tables that would leave a hole were moved past the next paragraph; "
                        "shorten the text before it, or move a figure or table further")

@@ -57,12 +57,13 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
             anchor_pages.setdefault(name, index + 1)  # an element split over pages starts on the first
     _check_links(pages, anchor_pages, where, report)
     _check_boxes(pages, context, where, report)
-    check_lines(pages, context.texts, where, report)
+    name = edition(variant).name
+    check_lines(pages, context.texts, where, report, name)
     if edition(variant).excerpt:
         _check_handout_fits(rendered, report)
         return
     _check_cover(pages, context.title_location or where, report)
-    check_page_fill(pages, context.texts, where, report)
+    check_page_fill(pages, context.texts, where, report, name)
     _check_contents_pages(pages, anchor_pages, where, report)
     _check_headings(rendered, context.document, anchor_pages, where, report)
     for spec in context.document.timeline_figures:
