@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from .colour_vision import lightened
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
@@ -69,6 +70,7 @@ def make_environment(templates_dir: Path, theme: Theme | None = None) -> jinja2.
     env = make_sandbox(templates_dir, theme or Theme())
     env.filters["runs"] = runs
     env.filters["css_string"] = css_string
+    env.filters["readable_on"] = readable_on
     return env
 
 
@@ -79,6 +81,11 @@ def runs(value: str) -> Markup:
     text is what is wanted, and what ``{{ event.title }}`` prints.
     """
     return Markup(runs_html(value.runs)) if isinstance(value, Text) else Markup.escape(value)
+
+
+def readable_on(colour: str, background: str, minimum: float = 4.5) -> str:
+    """A theme colour for a dark page: its own hue, lightened until it reads there (WCAG 2 AA)."""
+    return lightened(colour, background, minimum)
 
 
 def css_string(text: str) -> Markup:
@@ -194,7 +201,7 @@ def render_html(
             return template.render(**context)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
-        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
+        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir, briefing.theme.fonts)
         return template.render(**context)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)

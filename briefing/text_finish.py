@@ -249,6 +249,7 @@ def _briefing(briefing: Briefing, text_pass: TextPass) -> Briefing:
         meta,
         title=text(meta.title),
         subtitle=_optional(meta.subtitle, text),
+        short_title=_optional(meta.short_title, text),
         authors=tuple(Author(text(a.name), _optional(a.affiliation, text)) for a in meta.authors),
         organization=_optional(meta.organization, text),
     )
