@@ -153,8 +153,10 @@ class Heading:
 
     @property
     def text(self) -> Text:
-        """The title as a text of its runs (the contents, the web edition's citation places)."""
-        return Text(tuple(node for node in walk(self.children, notes=False) if isinstance(node, Run)))
+        """The title as a text of its runs (the contents, the web edition's citation places); names as
+        prose: the contents are never hyphenated."""
+        runs = (node for node in walk(self.children, notes=False) if isinstance(node, Run))
+        return Text(tuple(Run(run.text, lang=run.lang) if run.kind is RunKind.NAME else run for run in runs))
 
 
 @dataclass(frozen=True)

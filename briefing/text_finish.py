@@ -66,22 +66,20 @@ class TextPass:
     """The pass for one briefing: its language decides the names and what counts as another script."""
 
     language: str
+    names: bool = True
+    """Mark names: in the prose. Not in a data file's text nor in what the CSL processor formatted,
+    which are set where nothing is hyphenated (titles, table cells, figure labels, citations, the
+    references; see print.css): there a name's span would only give the engine one more box to
+    split (WeasyPrint 70 breaks a word inside it in a narrow cell, "Mos|addegh")."""
 
     def inlines(self, inlines: tuple[Inline, ...], base: str | None = None) -> tuple[Inline, ...]:
         """One paragraph's inlines finished: punctuation across them, then languages and names in each run."""
         return self._marked(_punctuated(inlines), base or self.language)
 
     def text(self, text: str) -> Text:
-        """A plain text of a data file, finished: punctuation and languages.
-
-        Not names: a data file's text is set where nothing is hyphenated (a title, a table cell,
-        a figure label; see print.css), and a name's span there only gives the engine one more
-        box to split (WeasyPrint 70 breaks a word inside it in a narrow cell, "Mos|addegh").
-        """
-        if not text:
-            return Text(())
-        punctuated = [node for node in _punctuated((Run(text),)) if isinstance(node, Run)]
-        return Text(tuple(run for node in punctuated for run in self._languages(node, self.language)))
+        """A plain text of a data file, finished."""
+        finished = replace(self, names=False).inlines((Run(text),)) if text else ()
+        return Text(tuple(node for node in finished if isinstance(node, Run)))
 
     def blocks(self, blocks: tuple[Block, ...]) -> tuple[Block, ...]:
         return tuple(self.block(block) for block in blocks)
@@ -134,7 +132,7 @@ class TextPass:
     def _run(self, run: Run, base: str) -> list[Run]:
         """A prose run split where the script changes language; names marked in the prose's own language."""
         parts = self._languages(run, base)
-        return [n for part in parts for n in (self._names(part.text) if _plain_prose(part) else [part])]
+        return [n for part in parts for n in (self._names(part.text) if self.names and _plain_prose(part) else [part])]
 
     def _languages(self, run: Run, base: str) -> list[Run]:
         if run.kind is not RunKind.PROSE:
@@ -274,7 +272,8 @@ def _optional(value: str | None, text: Callable[[str], Text]) -> Text | None:
 
 
 def _citations(citations: Citations, text_pass: TextPass) -> Citations:
-    """What the CSL processor formatted, finished as the prose is."""
+    """What the CSL processor formatted, finished as the prose is (names aside: see ``TextPass.names``)."""
+    text_pass = replace(text_pass, names=False)
     clusters = tuple(
         RenderedCitation(text_pass.inlines(c.inlines), c.keys, c.index,
                          None if c.note is None else text_pass.inlines(c.note))
