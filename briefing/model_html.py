@@ -230,7 +230,3 @@ class WrittenCitation:
     keys: tuple[str, ...]
     index: int
     note: Markup | None = None
-
-
-def _is_inline(node: Block | Inline) -> bool:
-    return not isinstance(node, BLOCK_TYPES)

@@ -10,7 +10,8 @@ came from:
   after it; code, URLs and escaped characters are left as written;
 - language: a run in another script gets the language it is most likely written in
   (``script_lang.py``), unless the author set one around it (``[…]{lang=fa}``);
-- names: a capitalised word inside a sentence is a name, never hyphenated (TeX's ``\\uchyph=0``).
+- names: in the prose, a capitalised word inside a sentence is a name, never hyphenated (TeX's
+  ``\\uchyph=0``); elsewhere nothing is hyphenated (``TextPass.names``).
 """
 
 from __future__ import annotations
