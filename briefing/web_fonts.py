@@ -89,14 +89,15 @@ def web_fonts(
     ]
     faces += [((family, style, weight, font_dir / name), latin) for family, style, weight, name in WEB_FACES]
     others = {c for c in characters - primary if unicodedata.category(c) not in INVISIBLE_CATEGORIES}
-    fallbacks = [((family, style, weight, font_dir / name)) for family, style, weight, name in FALLBACK_FACES]
-    unknown = others - frozenset().union(*(cmap(path) for *_, path in fallbacks))
-    fallbacks += [(font.family, font.style, font.weight, font.path) for font in fallback_fonts]
-    for family, style, weight, path in fallbacks:
-        drawn = (others if path.parent == font_dir else unknown) & cmap(path)
-        if drawn:
-            wanted = drawn | (_decompositions(drawn) & cmap(path)) | set(JOINERS) | {" "}
-            faces.append(((family, style, weight, path), frozenset(wanted)))
+    builtin = [(family, style, weight, font_dir / name) for family, style, weight, name in FALLBACK_FACES]
+    theirs = [(font.family, font.style, font.weight, font.path) for font in fallback_fonts]
+    unknown = others - frozenset().union(*(cmap(path) for *_, path in builtin))  # what only a theme's font draws
+    for pool, group in ((others, builtin), (unknown, theirs)):
+        for family, style, weight, path in group:
+            drawn = pool & cmap(path)
+            if drawn:
+                wanted = drawn | (_decompositions(drawn) & cmap(path)) | set(JOINERS) | {" "}
+                faces.append(((family, style, weight, path), frozenset(wanted)))
     return [
         WebFont(family, style, weight, "data:font/woff2;base64," + _subset(path, wanted, cache_dir))
         for (family, style, weight, path), wanted in faces
