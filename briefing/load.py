@@ -207,7 +207,8 @@ def resolve_within(
         report.error(value.location, f"cannot open '{shown}': {error.strerror or error}")
         return None
     if expect == "file" and not resolved.is_file():
-        report.error(value.location, f"'{shown}' is a folder; a file is expected")
+        kind = "a folder" if resolved.is_dir() else "not a regular file (a device, a pipe or a socket)"
+        report.error(value.location, f"'{shown}' is {kind}; a file is expected")
         return None
     if expect == "folder" and not resolved.is_dir():
         report.error(value.location, f"'{shown}' is a file; a folder is expected")

@@ -263,7 +263,7 @@ class _ThemeReader:
         if not folder.is_dir():
             return False
         self.folders.append(folder)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
             name = path.relative_to(folder).as_posix()
             where = SourceLocation(path)
             try:
@@ -273,6 +273,9 @@ class _ThemeReader:
             if escapes:
                 self.report.error(where, f"template override '{name}' is a link to a file outside the content tree "
                                          f"({self._root_name()}); overrides are content and stay inside it")
+            elif not path.is_file():
+                self.report.error(where, f"template override '{name}' is not a regular file (a pipe, a device or a "
+                                         "broken link)")
             elif not name.startswith(OVERRIDABLE):
                 self.report.error(where, f"'{name}' cannot be overridden: a templates/ folder replaces files under "
                                          f"{' or '.join(OVERRIDABLE)} only")

@@ -192,6 +192,18 @@ def test_theme_paths_obey_the_content_path_rules(tmp_path: Path, capsys: pytest.
             "written in") in err
 
 
+def test_a_pipe_in_a_font_or_override_folder_is_refused_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Opening a named pipe would wait forever for a writer: the build names it instead."""
+    make_tree(tmp_path)
+    os.mkfifo(tmp_path / "theme" / "fonts" / "Waiting.ttf")
+    (tmp_path / "templates" / "partials").mkdir(parents=True)
+    os.mkfifo(tmp_path / "templates" / "partials" / "cover.html")
+    status, err = check(tmp_path, capsys)
+    assert status == 1
+    assert "error: font 'fonts/Waiting.ttf' is not a regular file" in err
+    assert "templates/partials/cover.html: error: template override 'partials/cover.html' is not a regular file" in err
+
+
 def test_logo_goes_through_the_image_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make_tree(tmp_path, "logo: logo.svg\n")
     uses = "".join(f'<use href="#g{i}"/><use href="#g{i}"/>' for i in range(1))
