@@ -79,7 +79,7 @@ def missing_glyph_message(
     """What is missing, where, and how to draw it: a theme font folder's ``fallback:`` (README, "Themes")."""
     where = f", page {page}" if page is not None else ""
     theirs = sorted({font.family for font in fallbacks})
-    names = f"{FONT_NAMES}, nor the theme's {', '.join(theirs)}" if theirs else FONT_NAMES
+    names = f"{FONT_NAMES}; the theme's {', '.join(theirs)}" if theirs else FONT_NAMES
     what = f"'{char}' (U+{ord(char):04X}{where}) is"
     if more:
         shown = "".join(more[:MORE_SHOWN]) + ("…" if len(more) > MORE_SHOWN else "")
