@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import regex
 from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
@@ -50,9 +51,25 @@ URL_BREAK = re.compile(r"(?<=//)(?!/)|(?<!^)(?<!/)(?=[/.\-_?#&=~])(?!//)")
 _RENDERED_HTML = ("caption", "body")
 """Partial arguments that hold HTML written here, hence already escaped."""
 
+SPACELESS_SCRIPTS = regex.compile(r"[\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}"
+                                  r"\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]")
+"""Scripts written without spaces, whose words the line breaker finds itself (Pango with libthai,
+browsers with ICU's dictionaries; ideographs break anywhere): a ``<wbr>`` every 18 letters would
+only break their words in the wrong place."""
+CLUSTER = regex.compile(r"\X")
+
 
 def _breakable(html: str) -> str:
-    return LONG_WORD.sub(lambda m: "<wbr>".join(m[0][i: i + 18] for i in range(0, len(m[0]), 18)), html)
+    return LONG_WORD.sub(_break_long_word, html)
+
+
+def _break_long_word(match: re.Match[str]) -> str:
+    """Every 18 characters, never inside a cluster: a mark cut from its letter prints on a dotted circle."""
+    word = match[0]
+    if SPACELESS_SCRIPTS.search(word):
+        return word
+    clusters = CLUSTER.findall(word)
+    return "<wbr>".join("".join(clusters[i: i + 18]) for i in range(0, len(clusters), 18))
 
 
 def url_breaks(escaped: str) -> str:

@@ -17,6 +17,7 @@ from .colour_vision import lightened
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
+from .fonts import SCRIPT_FACES
 from .i18n import Language, load_language, resolve_language
 from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
 from .model_html import HtmlWriter, RenderContext, WrittenEntry, runs_html, written_bibliography
@@ -40,6 +41,8 @@ FONT_FILES = {
     ("Noto Serif Hebrew", "normal", 700): "NotoSerifHebrew-Bold.ttf",
     ("Noto Sans Hebrew", "normal", 400): "NotoSansHebrew-Regular.ttf",
     ("Noto Sans Hebrew", "normal", 700): "NotoSansHebrew-Bold.ttf",
+    **{(f"Noto {kind} {script}", "normal", weight): f"Noto{kind}{script}-{name}.ttf"
+       for script in SCRIPT_FACES for kind in ("Serif", "Sans") for weight, name in ((400, "Regular"), (700, "Bold"))},
     ("Noto Sans Symbols", "normal", 400): "NotoSansSymbols-Regular.ttf",
     ("Noto Sans Symbols 2", "normal", 400): "NotoSansSymbols2-Regular.ttf",
     ("Noto Sans Math", "normal", 400): "NotoSansMath-Regular.ttf",
@@ -201,7 +204,9 @@ def render_html(
             return template.render(**context)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
-        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir, briefing.theme.fonts)
+        theme = briefing.theme
+        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir,
+                                         [f for f in theme.fonts if f not in theme.fallback_fonts], theme.fallback_fonts)
         return template.render(**context)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)
