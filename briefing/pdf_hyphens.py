@@ -35,8 +35,9 @@ AUTOMATIC_HYPHEN = "\u2010"
 
 _FONT = re.compile(rb"/(\S+) \S+ Tf")
 _ELEMENT = re.compile(rb"<([0-9a-fA-F]*)>|([^<>\s]+)")
-_WORD_START = re.compile(r"\S+")
-"""The rest of a broken word, with the punctuation that follows it ("ship," stays with "partner")."""
+_WORD_START = re.compile(r"[^\s\u2010]+")
+"""The rest of a broken word, with the punctuation that follows it ("ship," stays with "partner"); not
+a hyphen that breaks it again (a word over three lines), which has a span of its own."""
 _UNDRAWN = re.compile("[\u00ad\u200b\u2060]")
 """Soft hyphens and zero-width characters: in the layout's text, but drawn as no glyph."""
 

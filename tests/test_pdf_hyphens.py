@@ -75,15 +75,15 @@ def _operators(path: Path) -> list[tuple[list[Any], str]]:
         return [(list(operands), str(operator)) for operands, operator in pikepdf.parse_content_stream(pdf.pages[0])]
 
 
-def test_the_spans_nest_inside_the_tagged_content(tmp_path: Path) -> None:
-    """Each /ActualText span opens and closes inside one MCID sequence, around whole glyphs only."""
+def _actual_texts(path: Path) -> list[str]:
+    """The /ActualText of every span, checking that each opens and closes inside one MCID sequence."""
     stack: list[str] = []
     spans = []
-    for operands, operator in _operators(_write(tmp_path, "marked", mark=True)):
+    for operands, operator in _operators(path):
         if operator in ("BDC", "BMC"):
             properties = operands[1] if len(operands) > 1 else {}
             if "/ActualText" in properties:
-                assert stack[-1:] == ["mcid"]  # inside the line's marked content
+                assert stack[-1:] == ["mcid"]  # inside the line's marked content, never around another span
                 spans.append(str(properties["/ActualText"]))
                 stack.append("span")
             else:
@@ -91,6 +91,11 @@ def test_the_spans_nest_inside_the_tagged_content(tmp_path: Path) -> None:
         elif operator == "EMC":
             stack.pop()
     assert not stack
+    return spans
+
+
+def test_the_spans_nest_inside_the_tagged_content(tmp_path: Path) -> None:
+    spans = _actual_texts(_write(tmp_path, "marked", mark=True))
     assert "" in spans  # the rest of a word, at the start of a line, says nothing
     assert any(spans)  # the hyphen says the rest of the word
 
@@ -144,3 +149,14 @@ def test_no_reference_breaks_after_its_first_word(us_iran_build: BuildResult) ->
     assert "JNS. 2025." in references
     assert not re.search(r"(?m)^\S+\.$\n(19|20)\d\d", references), "a label alone on its line, its year below"
     assert not re.search(r"(?m)\bp\.$", references), "'p.' at a line end, its page on the next"
+
+
+def test_a_word_broken_over_several_lines_reads_whole(tmp_path: Path) -> None:
+    word = "Rindfleischetikettierungsüberwachungsaufgabenübertragungsgesetz"
+    path = _write(tmp_path, "long", mark=True, body=f"Das {word} gilt.", width_mm=25)
+    assert _pdftotext(path).count("\u2010") == 0
+    flat = re.sub(r"\s+", "", _pdftotext(path, "-raw"))
+    assert word in flat
+    spans = _actual_texts(path)
+    assert len(spans) >= 4
+    assert any(len(text) > 3 for text in spans)
