@@ -45,10 +45,23 @@ def reserve_automatic_hyphen(html: str) -> str:
 
 
 def separate_spaces_before_inline(html: str) -> str:
-    """``text <a …><span …>x`` -> ``text<a …><span …> x``; style sheets, scripts and preformatted text untouched."""
+    """``text <a …><span …>x`` -> ``text<a …><span …> x``; style sheets, scripts and preformatted text untouched.
+
+    Only after a run of several words: the engine breaks a run after its first word, which for a
+    run of one word (", " between two page links) is where it should break anyway; and a link
+    whose space moved in is split in two by a break there, one annotation more.
+    """
     pieces, last = [], 0
     for raw in _RAW_TEXT.finditer(html):
-        pieces += [_SPACE_BEFORE_INLINE.sub(r"\1 ", html[last:raw.start()]), raw.group(0)]
+        pieces += [_move_spaces(html[last:raw.start()]), raw.group(0)]
         last = raw.end()
-    pieces.append(_SPACE_BEFORE_INLINE.sub(r"\1 ", html[last:]))
+    pieces.append(_move_spaces(html[last:]))
     return "".join(pieces)
+
+
+def _move_spaces(html: str) -> str:
+    def move(match: re.Match[str]) -> str:
+        run = html[html.rfind(">", 0, match.start()) + 1:match.start()]
+        return f"{match.group(1)} " if " " in run.strip() else match.group(0)
+
+    return _SPACE_BEFORE_INLINE.sub(move, html)

@@ -112,13 +112,15 @@ def test_a_typed_hyphen_character_is_set_as_the_keyboard_hyphen() -> None:
     assert reserve_automatic_hyphen("<p>anti\u2010war &#8208; x&#x2010;y</p>") == "<p>anti-war - x-y</p>"
 
 
-def test_a_space_before_an_inline_element_moves_into_its_first_text() -> None:
-    html = ("<p><i>JNS</i>. May. <a class='url'><span class='url-part'>https://</span></a> and "
-            "<span class='name'>Kinzer</span> (<a class=\"citation citation-short\">A 1</a>) see <a class='crossref'>S</a></p>")
+def test_a_space_after_a_run_of_words_moves_into_the_inline_element_after_it() -> None:
+    html = ("<p><i>JNS</i>. May. <a class='url'><span class='url-part'>https://</span></a> and then "
+            "<span class='name'>Kinzer</span> (<a class=\"citation citation-short\">A 1</a>) so we see "
+            "<a class='crossref'>S</a>, <a href='#c'>8</a></p>")
     assert separate_spaces_before_inline(html) == (
-        "<p><i>JNS</i>. May.<a class='url'><span class='url-part'> https://</span></a> and"
-        "<span class='name'> Kinzer</span> (<a class=\"citation citation-short\">A 1</a>) see <a class='crossref'>S</a></p>")
-    untouched = "<style>p { x: 1 } <span>a</style><pre>a <b>c</b></pre>"
+        "<p><i>JNS</i>. May.<a class='url'><span class='url-part'> https://</span></a> and then"
+        "<span class='name'> Kinzer</span> (<a class=\"citation citation-short\">A 1</a>) so we see "
+        "<a class='crossref'>S</a>, <a href='#c'>8</a></p>")  # kept unbroken, or one word: left as they are
+    untouched = "<style>p { x: 1 } <span>a</style><pre>a b <b>c</b></pre>"
     assert separate_spaces_before_inline(untouched) == untouched
 
 
