@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
 import pikepdf
 import pytest
 
+from briefing.cli import STARTER_DIR
 from briefing.config import BuildConfig, Variant
 from briefing.editions import edition
 from briefing.errors import Diagnostics
 from briefing.impose import impose_booklet
+from briefing.layout_parts import KeptLayouts
 from briefing.model import BuildResult
 from briefing.pipeline import build
 from briefing.render_pdf import write_pdf
@@ -299,3 +302,41 @@ def test_padding_without_references(content_tree: ContentTree, tmp_path: Path) -
     assert f"Page {len(texts) - 1} of {len(texts)}" in texts[-2]
     assert [line for line in texts[-1].splitlines() if line.strip()] == ["UNCLASSIFIED", "UNCLASSIFIED"]
     assert "References" not in "".join(texts)
+
+
+@pytest.mark.slow
+def test_watch_lays_out_unchanged_references_once_with_the_bytes_of_a_cold_build(tmp_path: Path) -> None:
+    """A long-lived process keeps the References it laid out: the next build whose References' HTML is the
+    same uses them, one whose References changed lays them out again, and both give a cold build's bytes."""
+    folder = tmp_path / "starter"
+    shutil.copytree(STARTER_DIR, folder)
+    section = folder / "sections" / "01-background.md"
+    original = section.read_text(encoding="utf-8")
+    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
+                         variants=(Variant.PDF,), epoch=1750000000)
+    kept = KeptLayouts()
+
+    def save_and_build(text: str) -> tuple[bytes, list[object]]:
+        section.write_text(text, encoding="utf-8")
+        build(config, kept=kept)
+        return config.output_path(Variant.PDF).read_bytes(), [k.rendered for k in kept.layouts.values()]
+
+    def cold() -> bytes:
+        out = tmp_path / f"cold-{len(list(tmp_path.glob('cold-*')))}"
+        cold_config = BuildConfig(content_dir=folder, output_dir=out, cache_dir=out / "cache", variants=(Variant.PDF,),
+                                  epoch=1750000000, use_cache=False)
+        build(cold_config)
+        return cold_config.output_path(Variant.PDF).read_bytes()
+
+    save_and_build(original.replace("Shared rivers", "Edit 0. Shared rivers"))
+    _, before = save_and_build(original.replace("Shared rivers", "Edit 1. Shared rivers"))
+    data, after = save_and_build(original.replace("Shared rivers", "Edit 2. Shared rivers"))
+    assert len(after) == 1
+    assert after[0] is before[0], "the same References' HTML should be laid out once"
+    assert data == cold()
+    references = folder / "references.bib"
+    references.write_text(references.read_text(encoding="utf-8").replace("Water in Crisis", "Water at Risk"))
+    data, changed = save_and_build(original)
+    assert changed[-1] is not before[0]  # the most recently used is last
+    assert "Water at Risk" in "".join(page_texts(config.output_path(Variant.PDF)))
+    assert data == cold()
