@@ -54,8 +54,9 @@ class PartCounts:
 class Parts:
     """How to render and lay out each part; the layout callbacks share one font configuration."""
 
-    body_html: Callable[[int], str]
-    """The body's HTML, given how many pages to lay out after the References' placeholder."""
+    body_html: Callable[[int, bool], str]
+    """The body's HTML, given how many pages to lay out after the References' placeholder, and whether
+    the last of them goes on a left-hand page (``_engine_pads``)."""
     references_html: Callable[[ReferencesPart], str]
     layout: Callable[[str], RenderedDocument]
     layout_references: Callable[[str], RenderedDocument]
@@ -127,11 +128,13 @@ def lay_out(parts: Parts, citations: Citations, multiple: int, guess: PartCounts
     """The joined document, and the counts to remember for the next build."""
     has_references = bool(citations.bibliography)
     references = max(guess.references if guess else estimate, 1) if has_references else 0
-    tail = references + (_padding(guess.body + references, multiple) if guess else 0)
+    blank = _padding(guess.body + references, multiple) if guess else 0
     moves: dict[str, int] = {}
     layouts, placed, digest = 0, False, ""
     while True:
-        html = parts.body_html(max(tail - has_references, 0))
+        pads = has_references and _engine_pads(references, multiple)
+        tail = references + (0 if pads else blank)
+        html = parts.body_html(max(tail - has_references, 0), pads)
         digest = hashlib.sha256(html.encode("utf-8")).hexdigest()  # the last one is remembered: the tail is right
         if not placed:  # the same body as last time: its floats go where they went, without trying again
             known = guess is not None and guess.moves_for == digest
@@ -140,21 +143,45 @@ def lay_out(parts: Parts, citations: Citations, multiple: int, guess: PartCounts
         layouts += 1
         if not placed:  # once, with the first guess of the tail (a later tail moves no text)
             if not known:
-                body, moves, extra = _place_floats(parts, html, body, tail)
+                body, moves, extra = _place_floats(parts, html, body, tail, has_references)
                 layouts += extra
             placed = True
-        body_pages = len(body.document.pages) - tail
+        body_pages = _body_pages(body, tail, has_references)
         cited = backlink_pages(body.document.pages[:body_pages], citations)
         second, references, blank = _references(parts, cited, body_pages, references, multiple, has_references)
-        if references + blank == tail or layouts >= MAX_BODY_LAYOUTS:
-            break
-        tail = references + blank  # "Page 3 of N" in the body named the wrong N
+        if body_pages + references + blank == len(body.document.pages) or layouts >= MAX_BODY_LAYOUTS:
+            break  # else "Page 3 of N" in the body named the wrong N
     counts = PartCounts(body_pages, references, layouts, moves, digest)
     return join(body, body_pages, second, references + blank), counts
 
 
+def _engine_pads(references: int, multiple: int) -> bool:
+    """Whether the body's layout can pad itself to an even page count, whatever the body's.
+
+    Its last page standing in for the References is set on a left-hand page (``break-before:
+    verso``), so the engine adds the blank page the padding needs before it, and ``counter(pages)``
+    is the padded count even when the body's own count is not known beforehand. That page must
+    not be the References' first (the contents name its number): so at least two pages of
+    References. A multiple of four has no such rule in CSS.
+    """
+    return multiple == 2 and references >= 2
+
+
+def _body_pages(body: RenderedDocument, tail: int, has_references: bool) -> int:
+    """The pages of the body before the References' placeholder: it and the tail after it are dropped."""
+    pages = body.document.pages
+    if has_references:
+        # the last page with the id: an author's heading may take it too, earlier
+        return max(index for index, page in enumerate(pages) if REFERENCES_ID in page.anchors)
+    return len(pages) - tail
+
+
+REFERENCES_ID = "references"
+"""The id of the References' placeholder in the body (``templates/briefing.html``)."""
+
+
 def _place_floats(
-    parts: Parts, html: str, body: RenderedDocument, tail: int,
+    parts: Parts, html: str, body: RenderedDocument, tail: int, has_references: bool,
 ) -> tuple[RenderedDocument, dict[str, int], int]:
     """Figures and tables that left a hole moved past the next paragraph, while that makes the pages fuller.
 
@@ -163,14 +190,14 @@ def _place_floats(
     moves: dict[str, int] = {}
     tried = 0
     for _ in range(MAX_MOVES_PER_FLOAT):
-        pages = body.document.pages[: len(body.document.pages) - tail]
+        pages = body.document.pages[: _body_pages(body, tail, has_references)]
         stranded = [found for found in stranded_floats(pages) if movable(html, found, moves)]
         if not stranded:
             break
         trial_moves = {**moves, **{found: moves.get(found, 0) + 1 for found in stranded}}
         trial = parts.layout(place_floats(html, trial_moves))
         tried += 1
-        if holes(trial.document.pages[: len(trial.document.pages) - tail]) >= holes(pages):
+        if holes(trial.document.pages[: _body_pages(trial, tail, has_references)]) >= holes(pages):
             break  # no fuller: the float stays where the author put it
         body, moves = trial, trial_moves
     return body, moves, tried

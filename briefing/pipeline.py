@@ -306,7 +306,8 @@ class _Editions:
         briefing, config = self.prepared.briefing, self.config
         font_config = new_font_config()
         parts = layout_parts.Parts(
-            body_html=lambda tail: self._html(variant, citations, geometry, figures, tail_pages=tail),
+            body_html=lambda tail, to_verso: self._html(variant, citations, geometry, figures, tail_pages=tail,
+                                                        tail_to_verso=to_verso),
             references_html=lambda part: self._references_html(variant, citations, geometry, part),
             layout=lambda html: self._layout(variant, html, font_config),
             layout_references=lambda html: self._layout(variant, html, font_config, keep=True),
@@ -329,12 +330,14 @@ class _Editions:
     def _html(
         self, variant: Variant, citations: Citations, geometry: PageGeometry,
         figures: dict[str, tuple[DrawnFigure, ...]], tail_pages: int = 0, handout_fit: int = 0,
+        tail_to_verso: bool = False,
     ) -> str:
         briefing, document = self.prepared.briefing, self.prepared.document
         with step(6, self.report, self._label(variant), announced=self.announced):
             return render_html(
                 briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
                 self.built, self.report, tail_pages, handout_fit, cache_dir=self.config.cache_dir.resolve(),
+                tail_to_verso=tail_to_verso,
             )
 
     def _references_html(

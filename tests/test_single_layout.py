@@ -156,6 +156,28 @@ def test_wrong_guess_lays_the_body_out_again(content_tree: ContentTree, tmp_path
     assert json.loads(memory.read_text())["body_layouts"] == 1
 
 
+@pytest.mark.slow
+def test_print_edition_pads_to_an_even_count_without_knowing_the_body(content_tree: ContentTree, tmp_path: Path) -> None:
+    """The padding of the print edition does not rest on the body's page count: a body that grew by a page
+    since the last build (or a cold build, which cannot know it) is laid out once, and the count is even."""
+    folder = content_tree(long_references_files(works=40, sections=5))
+    cache = tmp_path / "cache"
+    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=cache, variants=(Variant.PRINT,))
+    build(config)
+    memory = next((cache / "layout").glob("*-print-*.json"))
+    counts = json.loads(memory.read_text())
+    assert counts["references"] >= 2
+    memory.write_text(json.dumps({**counts, "body": counts["body"] + 1}))  # the other parity
+    result = build(config)
+    assert json.loads(memory.read_text())["body_layouts"] == 1
+    texts = page_texts(result.outputs[0].path)
+    assert len(texts) % 2 == 0
+    for number, text in enumerate(texts, start=1):
+        footer = re.search(r"Page (\d+) of (\d+)", text)
+        if footer:
+            assert (int(footer[1]), int(footer[2])) == (number, len(texts))
+
+
 def _assert_same(built: Path, config: BuildConfig, variant: Variant, tmp_path: Path) -> None:
     whole = layout_twice(config, variant)
     assert whole.layouts >= 2
