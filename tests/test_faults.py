@@ -21,6 +21,7 @@ from .conftest import ContentTree
 EVERY_KEY = """\
     title: Every Key
     subtitle: A briefing that sets every documented key
+    short-title: Every Key
     date: "2025-06-01"
     version: "1.10"
     authors:
