@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FIGURE_CODE_VERSION", "cache_key", "draw_figures", "make_timeline", "select_events"]
 
-FIGURE_CODE_VERSION = "3"
+FIGURE_CODE_VERSION = "4"
 """Bump when the drawing code changes what a figure looks like: it invalidates the cache."""
 MAX_FIGURE_EVENTS = 200
 """More events than this make a figure no reader can use (and minutes of drawing): narrow it."""
@@ -56,12 +56,13 @@ def draw_figures(
 
     A figure taller than its limit is drawn in consecutive parts, each at full text size.
     """
-    fonts = [style.font_dir / name for name in FONT_FILES]
+    fonts = [style.font_dir / name for name in FONT_FILES] + [font.path for font in style.fallback_fonts]
     missing = [font for font in fonts if not font.is_file()]
     if missing:
         report.error(None, f"figure font not found: {', '.join(str(font) for font in missing)}")
         return {}
-    font_hashes = {font.name: cache.file_sha256(font) for font in fonts}
+    font_hashes = {(font.name if font.parent == style.font_dir else f"theme:{font.name}"): cache.file_sha256(font)
+                   for font in fonts}
     folder = cache_dir / "figures"
     drawn: dict[str, tuple[DrawnFigure, ...]] = {}
     seen: dict[str, TimelineFigureSpec] = {}
@@ -99,7 +100,7 @@ def _drawable(
             " (narrow it with from=, to= or tags=)",
         )
         return None
-    if not _labels_drawable(events, style.font_dir, report):
+    if not _labels_drawable(events, style, report):
         return None
     if not events:
         report.warning(spec.location, f"figure '{spec.id}' selects no timeline event ({_describe_filters(spec)})")
@@ -125,11 +126,12 @@ def _style_for(spec: TimelineFigureSpec, style: FigureStyle) -> FigureStyle:
     )
 
 
-def _labels_drawable(events: Sequence[TimelineEvent], font_dir: Path, report: Diagnostics) -> bool:
+def _labels_drawable(events: Sequence[TimelineEvent], style: FigureStyle, report: Diagnostics) -> bool:
     """A label with a character the fonts lack is an error at its event, not a box in the figure."""
     drawable = True
+    extra = tuple(font.path for font in style.fallback_fonts)
     for event in events:
-        for char in uncovered(event.short_label, font_dir):
+        for char in uncovered(event.short_label, style.font_dir, extra):
             drawable = False
             report.error(
                 event.location,
@@ -312,13 +314,13 @@ def _draw_parts(
             count += 1
         parts = []
         for chunk, layout in zip(chunks, layouts, strict=True):
-            full = svg_bytes(draw_layout(layout, style))
-            shapes = without_text(full)
+            drawn = draw_layout(layout, style)
+            shapes = without_text(svg_bytes(drawn))
             parts.append(
                 cache.DrawnPart(
                     svg=shapes,
                     print_svg=in_cmyk(shapes),
-                    html_svg=full,
+                    html_svg=svg_bytes(drawn, text_as_paths=True),
                     alt_text=alt_text(chunk, style.language, layout),
                     width_mm=round(layout.width * MM_PER_PT, 4),
                     height_mm=round(layout.height * MM_PER_PT, 4),

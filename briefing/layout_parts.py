@@ -33,8 +33,12 @@ from .verify import backlink_pages
 from .write import write_atomically
 
 MEMORY_DIR = "layout"
-MAX_BODY_LAYOUTS = 3 + MAX_MOVES_PER_FLOAT
-"""A wrong guess is corrected by the counts of the first layout; floats may take one layout a move."""
+MAX_FLOAT_ROUNDS = 2 * MAX_MOVES_PER_FLOAT
+"""Layouts spent moving floats, each kept only if it leaves fewer holes. More than one float's
+moves: a float moved on can push the next one off its page (in the booklet, Figure 2 moved twice
+stranded Figure 3, which the round after it moves)."""
+MAX_BODY_LAYOUTS = 3 + MAX_FLOAT_ROUNDS
+"""A wrong guess is corrected by the counts of the first layout; floats may take one layout a round."""
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,7 @@ def _place_floats(
     """
     moves: dict[str, int] = {}
     tried = 0
-    for _ in range(MAX_MOVES_PER_FLOAT):
+    for _ in range(MAX_FLOAT_ROUNDS):
         pages = body.document.pages[: _body_pages(body, tail, has_references)]
         stranded = [found for found in stranded_floats(pages) if movable(html, found, moves)]
         if not stranded:

@@ -14,8 +14,10 @@ from urllib.parse import unquote, urlsplit
 
 from .config import Variant
 from .editions import TAGGED_PDF, edition
+from .engine_html import prepare_for_engine
 from .errors import Diagnostics, SourceLocation
 from .model import PrintSettings
+from .pdf_hyphens import mark_automatic_hyphens
 from .pdf_tags import tag_finisher
 from .press import DEFAULT_CONDITION, finish_for_press
 
@@ -142,7 +144,7 @@ def render_pdf(
     fetcher = _confined_fetcher([base_dir, *allowed_roots], locations, files_read)
     where = SourceLocation(template)
     with engine_messages(report, where, locations):
-        document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
+        document = HTML(string=prepare_for_engine(html), base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
             font_config=font_config, **{**TAGGED_PDF, **options}
         )
     return RenderedDocument(document, template, locations, files_read)
@@ -181,7 +183,12 @@ def write_pdf(
     press = (
         partial(finish_for_press, document_id=document_id, condition=condition) if edition(variant).press else None
     )
-    finisher = tag_finisher(rendered.html_path.parent, then=press)  # tags a screen reader can use
+    tags = tag_finisher(rendered.html_path.parent, then=press)  # tags a screen reader can use
+
+    def finisher(document: Any, pdf: Any) -> None:
+        mark_automatic_hyphens(document, pdf)  # copied and searched as the word: "durable", not "dur- able"
+        tags(document, pdf)
+
     options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
     with engine_messages(report, SourceLocation(rendered.html_path), rendered.url_locations):
         data: bytes = rendered.document.write_pdf(finisher=finisher, **options)

@@ -584,7 +584,9 @@ def test_check_finds_characters_no_font_draws(content_tree: ContentTree, capsys:
     assert code == 1
     assert lines == [
         f"{folder / 'sections/one.md'}:3:8: error: '\u6f22' (U+6F22) is in none of the embedded fonts "
-        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Symbols, Symbols 2 and Math); it would print as an empty box"
+        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Devanagari, Bengali, Tamil, Thai, Georgian, Armenian, Ethiopic, "
+        "Symbols, Symbols 2 and Math); it would print as an empty box: put a font that draws it (such as Noto Sans "
+        "CJK SC (or TC, JP, KR)) in a theme's font folder and name its family under 'fallback:' (README, \"Themes\")"
     ]
 
 
