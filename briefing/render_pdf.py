@@ -60,7 +60,7 @@ class RenderedDocument:
 
 
 def _confined_fetcher(
-    allowed_roots: Sequence[Path], url_locations: dict[str, SourceLocation], files_read: list[Path],
+    allowed_roots: Sequence[Path], url_locations: dict[str, SourceLocation], files_read: list[Path] | None = None,
 ) -> Any:
     """A URL fetcher that serves local files under ``allowed_roots`` and nothing else.
 
@@ -82,7 +82,8 @@ def _confined_fetcher(
                 if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     if url in url_locations:
                         last_content_image[:] = [url_locations[url]]
-                    files_read.append(path)
+                    if files_read is not None:
+                        files_read.append(path)
                     return URLFetcherResponse(url, body=path.read_bytes())
             if last_content_image and url not in url_locations:
                 url_locations[url] = last_content_image[0]
