@@ -362,3 +362,19 @@ def test_watch_lays_out_unchanged_references_once_with_the_bytes_of_a_cold_build
     assert changed[-1] is not before[0]  # the most recently used is last
     assert "Water at Risk" in "".join(page_texts(config.output_path(Variant.PDF)))
     assert data == cold()
+
+
+def test_a_cold_estimate_spreads_citations_one_number_a_page() -> None:
+    """Back-link lists for a cold build's count of the References: citations spread over the body's estimated
+    pages after the front matter, each page named once per work, with the digits those pages have."""
+    from briefing.citations import BibliographyEntry, Citations
+    from briefing.layout_parts import FRONT_PAGES, plausible_backlinks
+
+    entries = (BibliographyEntry("a", "A.", tuple(range(1, 101))), BibliographyEntry("b", "B.", (1, 2, 3)),
+               BibliographyEntry("c", "C."))
+    cited = plausible_backlinks(Citations((), entries, "style"), body_pages=FRONT_PAGES + 150)
+    pages = [page for _, page in cited["a"]]
+    assert pages == sorted(set(pages))
+    assert (pages[0], pages[-1], len(pages)) == (FRONT_PAGES + 1, FRONT_PAGES + 149, 100)
+    assert cited["b"] == ((1, FRONT_PAGES + 1), (2, FRONT_PAGES + 2), (3, FRONT_PAGES + 4))
+    assert cited["c"] == ()
