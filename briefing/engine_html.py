@@ -15,7 +15,8 @@ every text whatever file it came from; the web edition is untouched.
   ("May.<a> https://…"), where it is still a break opportunity and still drawn as a space
   (a run of spaces alone is not drawn, and text extraction would glue the words). Elements the
   stylesheet keeps unbroken (``white-space: nowrap``: short citations, cross-references) keep
-  the space outside, or they would glue to the word before them.
+  the space outside, or they would glue to the word before them; so do runs in another
+  language (``lang``), whose font would then draw the space (a CJK font's space, in a Latin line).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ _INLINE = "a|abbr|b|cite|code|em|i|kbd|mark|q|s|samp|small|span|strong|sub|sup|u
 _UNBREAKABLE = "citation-short|citation-note|crossref"
 """Classes print.css sets ``white-space: nowrap``: a space moved into one would no longer be a break."""
 _SPACE_BEFORE_INLINE = re.compile(
-    rf"(?<=[^\s>]) ((?:<(?:{_INLINE})(?![^>]*\bclass=[\"'][^\"']*\b(?:{_UNBREAKABLE})\b)(?:\s[^>]*)?>)+)(?=[^<\s])")
+    rf"(?<=[^\s>]) ((?:<(?:{_INLINE})(?![^>]*\bclass=[\"'][^\"']*\b(?:{_UNBREAKABLE})\b)(?![^>]*\blang=)"
+    rf"(?:\s[^>]*)?>)+)(?=[^<\s])")
 """A space that ends a run of text, then the opening tags of inline elements, then their first text."""
 _RAW_TEXT = re.compile(r"<(style|script|pre|textarea)\b.*?</\1>", re.S | re.I)
 

@@ -377,7 +377,7 @@ def test_each_citation_has_an_anchor_and_each_entry_links_back() -> None:
     entries = [WrittenEntry("kinzer2003", Markup("Kinzer, Stephen."), (12, 40)), WrittenEntry("parsi2017", Markup("Parsi."))]
     # the pages come from the body's layout: the first citation on each page links back
     references = _partial("references", bibliography=entries, cited_pages={"kinzer2003": ((12, 3), (40, 7))})
-    assert ('<span class="cited-on">cited on pp. <a href="#cite-12">3</a>, <a href="#cite-40">7</a></span>'
+    assert ('<span class="cited-on">cited on pp.&nbsp;<a href="#cite-12">3</a>, <a href="#cite-40">7</a></span>'
             in references)
     assert references.count("cited-on") == 1, "a work listed by nocite is cited nowhere"
 

@@ -120,7 +120,8 @@ def test_a_space_after_a_run_of_words_moves_into_the_inline_element_after_it() -
         "<p><i>JNS</i>. May.<a class='url'><span class='url-part'> https://</span></a> and then"
         "<span class='name'> Kinzer</span> (<a class=\"citation citation-short\">A 1</a>) so we see "
         "<a class='crossref'>S</a>, <a href='#c'>8</a></p>")  # kept unbroken, or one word: left as they are
-    untouched = "<style>p { x: 1 } <span>a</style><pre>a b <b>c</b></pre>"
+    untouched = ("<style>p { x: 1 } <span>a</style><pre>a b <b>c</b></pre>"
+                 "<p>talks in the capital <span lang=\"zh\">北京</span></p>")  # a CJK font would draw the space
     assert separate_spaces_before_inline(untouched) == untouched
 
 
