@@ -35,6 +35,30 @@ def check_structure(
     """Report every undefined or unused footnote, too-deep block and too-wide table, at its line."""
     _check_footnotes(tokens, env, source, locate, report)
     _check_depth_and_width(tokens, source, locate, report)
+    _check_raw_html(tokens, source, locate, report)
+
+
+def is_comment(html: str) -> bool:
+    """``<!-- … -->``: an author's note to themselves, left out of every edition as Pandoc does."""
+    return html.lstrip().startswith("<!--")
+
+
+def _check_raw_html(tokens: Sequence[Token], source: MarkdownSource, locate: Locate, report: Diagnostics) -> None:
+    """Raw HTML is never passed to a page (it could fetch, run or hide things): it is printed as text, and said."""
+    lines = source.text.split("\n")
+    for token in tokens:
+        found: list[tuple[str, int, int]] = []
+        if token.type == "html_block" and token.map and not is_comment(token.content):
+            found.append((token.content, token.map[0], token.map[1]))
+        elif token.type == "inline" and token.map:
+            found += [(child.content, token.map[0], token.map[1]) for child in token.children or []
+                      if child.type == "html_inline" and not is_comment(child.content)]
+        for html, first, last in found:
+            tag = html.strip().split("\n", 1)[0][:40]
+            line, column = _find(lines, tag, first, last)
+            report.warning(locate(source, line, column),
+                           f"raw HTML '{tag}' is printed as text: a briefing is written in Markdown, and HTML "
+                           "never reaches a page (a comment <!-- … --> is left out)")
 
 
 def _check_footnotes(

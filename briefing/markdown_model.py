@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from markdown_it.token import Token
 
 from .errors import SourceLocation
+from .markdown_checks import is_comment
 from .model import MarkdownSource
 from .model_text import (
     BLOCK_TYPES,
@@ -78,6 +79,9 @@ class ModelBuilder:
                 index = close
             elif token.type in ("fence", "code_block"):
                 out.append(CodeBlock(token.content, token.info.strip()))
+            elif token.type == "html_block":  # shown as the text it is (markdown_checks warns), a comment left out
+                if not is_comment(token.content):
+                    out.append(Element("p", (Run(token.content.strip(), RunKind.VERBATIM),), ()))
             elif token.nesting == 0:
                 out.append(Element(token.tag, (), _attrs(token)))  # a rule
             index += 1
@@ -152,6 +156,8 @@ class ModelBuilder:
             return Run(token.content, RunKind.VERBATIM)
         if kind == "code_inline":
             return Run(token.content, RunKind.CODE)
+        if kind == "html_inline":  # shown as the text it is (markdown_checks warns), a comment left out
+            return None if is_comment(token.content) else Run(token.content, RunKind.VERBATIM)
         if kind in ("softbreak", "hardbreak"):
             return Break(kind == "hardbreak")
         if kind == "citation":

@@ -50,7 +50,8 @@ _PERCENT_VALUE_RE = re.compile(r"(?<=[\s{])(width|height)=(\d+(?:\.\d+)?%)(?=[\s
 def make_markdown() -> MarkdownIt:
     # No typographer and no joining of escaped characters into the text: punctuation is the text
     # pass's (text_finish.py), which leaves what the author escaped as written.
-    md = MarkdownIt("commonmark", {"html": False, "maxNesting": MARKDOWN_IT_NESTING})
+    # HTML is recognised only to be refused (markdown_checks) or, for a comment, left out: never passed through.
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MARKDOWN_IT_NESTING})
     md.enable(["table"]).disable(["text_join"])
     md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES, spans=True)
     md.use(sub_plugin).use(superscript_plugin).use(deflist_plugin)  # H~2~O, x^2^, definition lists

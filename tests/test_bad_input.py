@@ -771,6 +771,25 @@ def test_raw_html_and_script_are_shown_as_text(build_text: Callable[..., str]) -
     assert "</style><script>x</script>" in text
 
 
+def test_html_comments_are_left_out_and_raw_html_is_a_located_warning(
+    build_text: Callable[..., str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    section = ("# One\n\n<!-- TODO: ask the desk -->\nKept, <!-- an aside --> and `<!-- code -->` [@ref1].\n\n"
+               "<!--\nA note\n\nover two paragraphs\n-->\nAfter <b>bold</b>.\n")
+    text = build_text({"sections/one.md": section})
+    assert "Kept, and <!-- code -->" in " ".join(text.split())
+    assert "TODO" not in text
+    assert "aside" not in text
+    assert "over two paragraphs" not in text
+    assert "After <b>bold</b>." in text
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "brief")]) == 0
+    err = capsys.readouterr().err
+    assert ("brief/sections/one.md:11:7: warning: raw HTML '<b>' is printed as text: a briefing is written in "
+            "Markdown, and HTML never reaches a page") in err
+    assert "'<!--" not in err
+
+
 def test_template_syntax_in_content_is_shown_literally(build_text: Callable[..., str]) -> None:
     text = build_text(
         {
