@@ -165,7 +165,7 @@ def render_html(
         ChronologyRow(
             event,
             markdown(document.event_summaries[i]),
-            partial("citation", citation=writer.citation(citations.clusters[c.index]))
+            partial("chronology_sources", citation=writer.citation(citations.clusters[c.index]))
             if (c := document.event_citations[i]) else Markup(""),
         )
         for i, event in enumerate(events)
