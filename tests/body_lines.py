@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pdfplumber
 
+from .helpers import plumber
+
 HYPHENS = "-\u2010\u00ad"
 
 
@@ -57,7 +59,7 @@ def body_lines(path: Path, skip_first: int = 1) -> list[BodyLine]:
 @functools.cache
 def _body_lines(path: Path, size: int, mtime_ns: int, skip_first: int) -> tuple[BodyLine, ...]:
     lines: list[BodyLine] = []
-    with pdfplumber.open(path) as pdf:
+    with plumber(path) as pdf:
         size = body_size(pdf)
         for number, page in enumerate(pdf.pages, start=1):
             if number <= skip_first:

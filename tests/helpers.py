@@ -8,6 +8,8 @@ import re
 import struct
 import subprocess
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pdfplumber
@@ -99,10 +101,32 @@ def _page_texts(path: Path, size: int, mtime_ns: int) -> tuple[str, ...]:
     return tuple(pages[:-1] if pages and not pages[-1].strip() else pages)
 
 
+@contextmanager
+def plumber(path: Path) -> Iterator[pdfplumber.PDF]:
+    """A PDF opened with pdfplumber once per file version, its pages parsed once, for every test that reads it.
+
+    For the shared builds, which many tests read character by character: parsing a long PDF's
+    characters takes seconds, and pdfplumber keeps them on each page once parsed. Read only.
+    """
+    stat = path.stat()
+    yield _plumber(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _plumber(path: Path, size: int, mtime_ns: int) -> pdfplumber.PDF:
+    return pdfplumber.open(path)
+
+
 def plumber_page_texts(path: Path) -> list[str]:
     """pdfplumber's text, for the tests that check how its word grouping reads a page."""
-    with pdfplumber.open(path) as pdf:
-        return [page.extract_text() or "" for page in pdf.pages]
+    stat = path.stat()
+    return list(_plumber_page_texts(path.resolve(), stat.st_size, stat.st_mtime_ns))
+
+
+@functools.cache
+def _plumber_page_texts(path: Path, size: int, mtime_ns: int) -> tuple[str, ...]:
+    with plumber(path) as pdf:
+        return tuple(page.extract_text() or "" for page in pdf.pages)
 
 
 def outline_titles(path: Path) -> list[tuple[int, str]]:

@@ -18,7 +18,7 @@ from briefing.model import ImageSize, Paper
 from briefing.pipeline import BuildResult, check
 
 from .conftest import MINIMAL_FILES, ContentTree, build_once
-from .helpers import outline_titles, output_named, plumber_page_texts, solid_png, toc_entries
+from .helpers import outline_titles, output_named, plumber, plumber_page_texts, solid_png, toc_entries
 
 FILLER = "\n\n".join(["A paragraph that takes room on the page, as a briefing's prose does [@ref1]. " * 6] * 7)
 
@@ -141,7 +141,7 @@ def test_appendix_pages_carry_its_running_head(parts_build: BuildResult) -> None
     mm = 72 / 25.4
     path = output_named(parts_build, "parts.pdf")
     page_number = _heading_page(plumber_page_texts(path), "Appendix B Data")
-    with pdfplumber.open(path) as pdf:
+    with plumber(path) as pdf:
         page = pdf.pages[page_number - 1]
         head = [w["text"] for w in page.extract_words() if 15 * mm < w["top"] < 24 * mm and w["x0"] > page.width / 2]
     assert " ".join(head) == "Appendix B Data"
@@ -178,7 +178,7 @@ def test_revision_history_follows_the_contents_and_is_in_the_manifest(parts_buil
 def test_image_attributes_size_the_image(parts_build: BuildResult) -> None:
     path = output_named(parts_build, "parts.pdf")
     text_width_pt = PAGE_GEOMETRY[Paper.A4].text_width_mm * 72 / 25.4
-    with pdfplumber.open(path) as pdf:  # the raster images in reading order: figures 2, 3 and 4 (1 is drawn)
+    with plumber(path) as pdf:  # the raster images in reading order: figures 2, 3 and 4 (1 is drawn)
         images = [image for page in pdf.pages for image in sorted(page.images, key=lambda i: i["top"])]
     sizes = {f"Figure {n}. ": [(i["x1"] - i["x0"], i["bottom"] - i["top"])] for n, i in enumerate(images, 2)}
     assert len(images) == 3

@@ -14,7 +14,7 @@ from briefing.errors import ContentError, Diagnostics
 from briefing.pipeline import BuildResult, build
 
 from .conftest import ContentTree, build_once
-from .helpers import page_texts
+from .helpers import page_texts, plumber
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_print_edition_text_is_black_ink(editions: dict[str, Path]) -> None:
         data = b"".join(c.read_bytes() for c in content) if isinstance(content, pikepdf.Array) else content.read_bytes()
         assert b"/DeviceCMYK cs" in data
         assert b" rg\n" not in data  # no RGB on a text-only page
-    with pdfplumber.open(editions["-print"]) as pdf:  # body text and links: solid black, no tint
+    with plumber(editions["-print"]) as pdf:  # body text and links: solid black, no tint
         body = [c for page in pdf.pages for c in page.chars  # letters and digits: list bullets are decoration
                 if c["size"] >= 9.5 and c["fontname"].split("+")[-1] in ("Noto-Serif", "Noto-Serif-Italic")
                 and c["text"].isalnum()]
@@ -96,7 +96,7 @@ def test_handout_is_one_page_or_two_with_a_well_filled_second(
     else:
         result = build_once(tmp_path_factory, US_IRAN_DIR, (Variant.HANDOUT,))
         path = result.outputs[0].path
-    with pdfplumber.open(path) as pdf:
+    with plumber(path) as pdf:
         assert len(pdf.pages) in (1, 2)
         if len(pdf.pages) == 2:
             assert _text_fill(pdf.pages[1], 26, 24) >= 0.5
@@ -164,7 +164,7 @@ def test_handout_overflow_names_what_to_cut(content_tree: ContentTree, tmp_path:
 
 def test_booklet_sheets_hold_pages_in_saddle_stitch_order(editions: dict[str, Path]) -> None:
     seen = []
-    with pdfplumber.open(editions["-booklet"]) as pdf:
+    with plumber(editions["-booklet"]) as pdf:
         for sheet in pdf.pages:
             assert sheet.width > sheet.height  # landscape
             halves = (sheet.crop((0, 0, sheet.width / 2, sheet.height)),
@@ -185,7 +185,7 @@ def test_booklet_sheets_hold_pages_in_saddle_stitch_order(editions: dict[str, Pa
 
 def test_booklet_is_laid_out_at_the_folded_size(editions: dict[str, Path]) -> None:
     """A5 pages on A4 sheets at their own size: body type at 10 pt, margins that survive the fold."""
-    with pdfplumber.open(editions["-booklet"]) as pdf:
+    with plumber(editions["-booklet"]) as pdf:
         sheet = pdf.pages[0]
         assert sheet.width == pytest.approx(2 * 148 * MM, abs=1)  # two A5 pages: an A4 sheet (ISO rounds A5 down)
         assert sheet.height == pytest.approx(210 * MM, abs=1)
@@ -215,7 +215,7 @@ def test_print_edition_is_bound(editions: dict[str, Path]) -> None:
     assert "Key judgments" in texts[2]
     blank = [not text.replace("UNCLASSIFIED // FOR PUBLIC RELEASE", "").strip() for text in texts]
     assert blank[1], "the back of the cover is blank"
-    with pdfplumber.open(editions["-print"]) as pdf:
+    with plumber(editions["-print"]) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             trim = [float(v) for v in page.page_obj.attrs["TrimBox"]]
             middle = (trim[0] + trim[2]) / 2

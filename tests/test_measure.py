@@ -17,7 +17,7 @@ from briefing.typography import protect_names
 
 from .body_lines import body_lines, hyphenated_share, longest_hyphen_run, median_measure
 from .conftest import US_IRAN_DIR, ContentTree
-from .helpers import html_of, page_texts, pdf_of
+from .helpers import html_of, page_texts, pdf_of, plumber
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
@@ -75,7 +75,7 @@ def _source_text(folder: Path) -> str:
 def test_captions_headings_and_tables_are_never_hyphenated(us_iran_build: BuildResult) -> None:
     """A sans line (captions, headings, tables) ends with a hyphen only where the word has one."""
     source = _source_text(US_IRAN_DIR)
-    with pdfplumber.open(pdf_of(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             sans = page.filter(lambda o: o.get("object_type") != "char" or "Sans" in str(o.get("fontname", "")))
             lines = [str(line["text"]) for line in sans.extract_text_lines(strip=True)]
@@ -162,7 +162,7 @@ def _opens_level_one(page: pdfplumber.page.Page, text_top: float) -> bool:
 def test_no_page_before_the_back_matter_is_a_quarter_empty(us_iran_build: BuildResult) -> None:
     mm = 72 / 25.4
     text_top, text_bottom = 26 * mm, (297 - 24) * mm  # the A4 text area (config.py)
-    with pdfplumber.open(pdf_of(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         pages = pdf.pages
         for number, (page, following) in enumerate(pairwise(pages[1:]), start=2):
             if re.search(r"(?m)^Chronology$", page.extract_text() or ""):

@@ -7,7 +7,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-import pdfplumber
 import pikepdf
 import pytest
 import regex
@@ -16,7 +15,7 @@ from briefing.config import BuildConfig, Variant
 from briefing.pipeline import BuildResult, build
 
 from .conftest import US_IRAN_DIR, ContentTree
-from .helpers import pdf_of
+from .helpers import pdf_of, plumber
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +109,7 @@ def test_the_chronology_is_one_table_with_its_header_read_once(us_iran: pikepdf.
 
 
 def test_repeated_headers_are_drawn_but_not_read(us_iran_build: BuildResult) -> None:
-    with pdfplumber.open(pdf_of(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         header_pages = [p for p in pdf.pages if re.search(r"^Date\s+Event\s+Sources$", p.extract_text(), re.M)]
         assert len(header_pages) >= 3
         for page in header_pages[1:]:
@@ -137,7 +136,7 @@ def test_persian_is_tagged_persian(us_iran_build: BuildResult, us_iran: pikepdf.
     persian = [e for e in _elements(us_iran) if str(e.get("/Lang", "")) == "fa"]
     assert persian
     tagged = {ids for e in persian for ids in _marked_ids(e)}
-    with pdfplumber.open(pdf_of(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         arabic_script = [(page.page_obj.pageid, c["mcid"]) for page in pdf.pages for c in page.chars
                          if regex.match(r"\p{Script=Arabic}", c["text"])]
     assert arabic_script
@@ -145,7 +144,7 @@ def test_persian_is_tagged_persian(us_iran_build: BuildResult, us_iran: pikepdf.
 
 
 def test_a_line_with_persian_keeps_the_leading(us_iran_build: BuildResult) -> None:
-    with pdfplumber.open(pdf_of(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         page = next(p for p in pdf.pages if any(regex.match(r"\p{Script=Arabic}", c["text"]) for c in p.chars))
         baselines = sorted({round(c["matrix"][5], 2) for c in page.chars if 10 < c["size"] < 11}, reverse=True)  # 10.5 pt body
         persian = {round(c["matrix"][5], 2) for c in page.chars if regex.match(r"\p{Script=Arabic}", c["text"])}

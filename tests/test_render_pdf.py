@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pdfplumber
 import pikepdf
 import pytest
 
 from briefing.pipeline import BuildResult
 
-from .helpers import embedded_fonts, html_of, outline_titles, page_texts, pdf_of, toc_entries
+from .helpers import embedded_fonts, html_of, outline_titles, page_texts, pdf_of, plumber, toc_entries
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +66,7 @@ def test_only_vendored_fonts_are_embedded(built: BuildResult) -> None:
 def test_code_is_set_in_the_vendored_mono_face(starter_build: BuildResult) -> None:
     """The engine's own "monospace" is the machine's font: a PDF built elsewhere would differ."""
     path = pdf_of(starter_build)
-    with pdfplumber.open(path) as pdf:
+    with plumber(path) as pdf:
         words = [w for page in pdf.pages for w in page.extract_words(extra_attrs=["fontname"])]
     code = [w for w in words if w["text"].startswith("timeline.yaml")]
     assert code, "the starter shows a file name as code"

@@ -12,7 +12,7 @@ from briefing.config import BuildConfig, Variant
 from briefing.pipeline import BuildResult, build
 
 from .conftest import ContentTree
-from .helpers import page_texts, pdf_of
+from .helpers import page_texts, pdf_of, plumber
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def test_running_heads_name_the_section_in_force_at_the_top(us_iran_build: Build
     text_top = 26 * 72 / 25.4  # the A4 top margin
     in_force = None
     checked = 0
-    with pdfplumber.open(pdf_of(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             starts = _section_starts(page)
             opening = starts[0][1] if starts and starts[0][0] < text_top + 8 else in_force
