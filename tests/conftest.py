@@ -15,18 +15,13 @@ from briefing.cli import STARTER_DIR
 from briefing.config import BuildConfig, Variant
 from briefing.pipeline import BuildResult, build
 
+from .helpers import briefing_yaml
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 US_IRAN_DIR = PROJECT_DIR / "content" / "us-iran-relations"
 
 MINIMAL_FILES = {
-    "briefing.yaml": """\
-        title: Test Briefing
-        date: "2025-06-01"
-        classification: UNCLASSIFIED
-        sections: [sections/one.md]
-        references: refs.yaml
-        timeline: timeline.yaml
-        """,
+    "briefing.yaml": briefing_yaml(),
     "sections/one.md": """\
         # One {#sec-one}
 
@@ -103,4 +98,5 @@ def starter_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 @pytest.fixture(scope="session")
 def us_iran_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    return build_once(tmp_path_factory, US_IRAN_DIR, (Variant.PDF,))
+    """The long briefing's digital edition and handout, from one build (content read, figures drawn once)."""
+    return build_once(tmp_path_factory, US_IRAN_DIR, (Variant.PDF, Variant.HANDOUT))

@@ -43,8 +43,9 @@ def briefing_yaml(**keys: str | None) -> str:
 
 
 def pdf_of(result: BuildResult) -> Path:
-    """The first PDF a build wrote: the digital edition when it was asked for."""
-    return next(o.path for o in result.outputs if o.path.suffix == ".pdf")
+    """The digital edition (``SLUG.pdf``) a build wrote, else its first PDF."""
+    pdfs = [o.path for o in result.outputs if o.path.suffix == ".pdf"]
+    return next((path for path in pdfs if path.stem == result.briefing), pdfs[0])
 
 
 def output_named(result: BuildResult, name: str) -> Path:
