@@ -84,6 +84,31 @@ def collisions(colours: tuple[str, ...]) -> list[Collision]:
     return found
 
 
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2's contrast ratio of two colours, from 1 (the same) to 21 (black on white)."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def lightened(colour: str, background: str, minimum: float) -> str:
+    """``colour`` mixed with white, as little as reaches ``minimum`` contrast on a dark ``background``.
+
+    A brand's accent keeps its hue on a dark page instead of being replaced by a stock colour.
+    """
+    red, green, blue = _channels(colour)
+    for step in range(21):
+        share = step / 20
+        mixed = "#" + "".join(f"{round(c + (255 - c) * share):02x}" for c in (red, green, blue))
+        if contrast_ratio(mixed, background) >= minimum:
+            return mixed
+    return "#ffffff"
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = _linear(_channels(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def _channels(colour: str) -> tuple[int, int, int]:
     channels = parse_hex(colour)
     if channels is None:

@@ -26,6 +26,8 @@ class Edition:
     """One edition of the contract (§2)."""
 
     variant: Variant
+    name: str
+    """What messages call it: a warning about "page 4" says of which edition."""
     file_suffix: str
     """After the slug: ``SLUG-print.pdf``."""
     template: str
@@ -53,13 +55,13 @@ class Edition:
 
 
 EDITIONS: Mapping[Variant, Edition] = MappingProxyType({
-    Variant.PDF: Edition(Variant.PDF, ".pdf", "briefing.html"),
-    Variant.PRINT: Edition(Variant.PRINT, "-print.pdf", "briefing.html", pdf_options=PRESS_PDF, press=True, bound=True,
-                           page_multiple=2),
-    Variant.HANDOUT: Edition(Variant.HANDOUT, "-handout.pdf", "handout.html", excerpt=True),
-    Variant.BOOKLET: Edition(Variant.BOOKLET, "-booklet.pdf", "briefing.html", pdf_options=PLAIN_PDF, bound=True,
+    Variant.PDF: Edition(Variant.PDF, "digital edition", ".pdf", "briefing.html"),
+    Variant.PRINT: Edition(Variant.PRINT, "print edition", "-print.pdf", "briefing.html", pdf_options=PRESS_PDF, press=True,
+                           bound=True, page_multiple=2),
+    Variant.HANDOUT: Edition(Variant.HANDOUT, "handout", "-handout.pdf", "handout.html", excerpt=True),
+    Variant.BOOKLET: Edition(Variant.BOOKLET, "booklet", "-booklet.pdf", "briefing.html", pdf_options=PLAIN_PDF, bound=True,
                              folded=True, page_multiple=4),
-    Variant.HTML: Edition(Variant.HTML, ".html", "web.html", laid_out=False, inline_assets=True,
+    Variant.HTML: Edition(Variant.HTML, "web edition", ".html", "web.html", laid_out=False, inline_assets=True,
                           screen=True, partials="web"),
 })
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence
+from .page_boxes import flow_boxes, text_of
 
 MEASURE = (60, 75)
 """Comfortable characters per full line of body text, spaces included."""
@@ -52,38 +53,40 @@ def body_lines(pages: list[Any]) -> list[Line]:
     lines: list[Line] = []
     paragraph = 0
     for number, page in enumerate(pages[1:], start=2):
-        for box in _flow_boxes(page._page_box):
+        for box in flow_boxes(page._page_box):
             if not (isinstance(box, boxes.BlockBox) and box.element_tag == "p"
                     and box.style["text_align_all"] == "justify"):
                 continue
             paragraph += 1
             right = box.content_box_x() + box.width
             for line in (child for child in box.children if isinstance(child, boxes.LineBox)):
-                text = _text_of(line).strip()
+                text = text_of(line).strip()
                 if text:
                     end = max((c.position_x + c.margin_width() for c in line.children), default=0.0)
                     lines.append(Line(number, text, end >= right - 1, paragraph))
     return lines
 
 
-def check_lines(pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics) -> None:
+def check_lines(
+    pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics, edition_name: str,
+) -> None:
     """Warn about the measure, hyphenation and brackets separated from their content."""
     lines = body_lines(pages)
     full = [len(line.text) for line in lines if line.full]
     if len(full) >= MIN_FULL_LINES:
         median = statistics.median(full)
         if not MEASURE[0] <= median <= MEASURE[1]:
-            report.warning(where, f"body lines hold {median:.0f} characters (median of {len(full)} full lines); "
+            report.warning(where, f"{edition_name}: body lines hold {median:.0f} characters (median of {len(full)} full lines); "
                                   f"{MEASURE[0]}-{MEASURE[1]} read comfortably: change the measure in print.css")
     hyphenated = [line for line in lines if line.hyphenated]
     if len(hyphenated) > max(MAX_HYPHENATED_SHARE * len(lines), MAX_HYPHENS_IN_A_ROW):
-        report.warning(where, f"{len(hyphenated)} of {len(lines)} body lines end with a hyphen "
+        report.warning(where, f"{edition_name}: {len(hyphenated)} of {len(lines)} body lines end with a hyphen "
                               f"({100 * len(hyphenated) / len(lines):.0f} %, at most {100 * MAX_HYPHENATED_SHARE:.0f} % "
                               "read well): raise hyphenate-limit-zone in print.css")
     for run in _hyphen_runs(lines):
         first = run[0]
         report.warning(_locate(first.text, texts) or where,
-                       f"page {first.page}: {len(run)} lines in a row end with a hyphen, from "
+                       f"{edition_name}, page {first.page}: {len(run)} lines in a row end with a hyphen, from "
                        f"'{first.text[-30:]}'; reword one of them or mark a word that must not break")
     for before, after in pairwise(lines):
         if before.paragraph != after.paragraph:
@@ -91,7 +94,7 @@ def check_lines(pages: list[Any], texts: dict[Path, str], where: SourceLocation,
         if before.text[-1] in OPENING or after.text[0] in CLOSING:
             mark = before.text[-1] if before.text[-1] in OPENING else after.text[0]
             report.warning(_locate(before.text, texts) or where,
-                           f"page {before.page}: a line break separates '{mark}' from its text: "
+                           f"{edition_name}, page {before.page}: a line break separates '{mark}' from its text: "
                            f"'{before.text[-25:]}' / '{after.text[:25]}'")
 
 
@@ -114,17 +117,3 @@ def _locate(text: str, texts: dict[Path, str]) -> SourceLocation | None:
         if len(words) >= count and len(tail) >= 4 and (found := first_occurrence(tail, texts)):
             return found
     return None
-
-
-def _flow_boxes(page_box: Any) -> Iterator[Any]:
-    from weasyprint.formatting_structure import boxes
-
-    for child in page_box.children:
-        if not isinstance(child, boxes.MarginBox):
-            yield from child.descendants()
-
-
-def _text_of(box: Any) -> str:
-    from weasyprint.formatting_structure import boxes
-
-    return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,33 @@ class LocatedDict(dict[str, Any]):
 def key_location(key: str, mapping: LocatedDict) -> SourceLocation:
     """Where a key of a YAML mapping is written (keys are LocatedStr; typed str so names index the dict)."""
     return key.location if isinstance(key, LocatedStr) else mapping.location
+
+
+def check_known_keys(
+    mapping: LocatedDict, known: Sequence[str], what: str, report: Diagnostics, *,
+    aliases: Mapping[str, str] | None = None, alias_hint: str = "'{key}' is '{alias}' here", listing: str = "",
+) -> None:
+    """An error at each key ``what`` does not have: the alias a user of another tool means, or the closest key."""
+    for key in mapping:
+        if key in known:
+            continue
+        alias = (aliases or {}).get(key)
+        hint = f" ({alias_hint.format(key=key, alias=alias)})" if alias else did_you_mean(key, known)
+        report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{hint}{listing}")
+
+
+def iso_date(value: Any, report: Diagnostics, context: str = "") -> dt.date | None:
+    """A date written YYYY-MM-DD; ``context`` ("revision: ") says whose date a message is about."""
+    if value is None:
+        return None
+    if not isinstance(value, LocatedStr):
+        report.error(value.location, f"{context}'date' must be a date YYYY-MM-DD")
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        report.error(value.location, f"{context}'date': '{value}' is not a date (use YYYY-MM-DD)")
+        return None
 
 
 class LocatedList(list[Any]):
@@ -141,33 +170,48 @@ def _inherit_defaults(files: ContentFiles, tree: LocatedDict, report: Diagnostic
 
 def resolve_inside(files: ContentFiles, value: LocatedStr, report: Diagnostics) -> Path | None:
     """Resolve a path written in the content; refuse anything that leaves the briefing folder."""
+    return resolve_within(value, files.folder, files.folder, report, expect="file")
+
+
+def resolve_within(
+    value: LocatedStr, base: Path, root: Path, report: Diagnostics, *, expect: str | None,
+    outside: str = "the briefing folder", relative_to: str = "the briefing folder",
+) -> Path | None:
+    """Resolve ``value`` relative to ``base``; refuse what leaves ``root`` (links out included).
+
+    ``expect`` is "file", "folder" or None (either). Every path content names goes through here,
+    so one set of rules (no control characters, no absolute paths, no escape) guards them all.
+    """
+    shown = _shown(value)
     if not value.strip():
         report.error(value.location, "empty path")
         return None
     if any(ord(char) < 32 or char == "\x7f" for char in value):
-        report.error(value.location, f"path '{_shown(value)}' contains a control character")
+        report.error(value.location, f"path '{shown}' contains a control character")
         return None
-    raw = Path(value)
-    if raw.is_absolute():
-        shown = _shown(value)
-        report.error(value.location, f"'{shown}' is an absolute path; paths are relative to the briefing folder")
+    if Path(value).is_absolute():
+        report.error(value.location, f"'{shown}' is an absolute path; paths are relative to {relative_to}")
         return None
     try:
-        resolved = (files.folder / raw).resolve()  # follows symlinks, so a link out is caught too
-        if not resolved.is_relative_to(files.folder):
-            report.error(value.location, f"'{_shown(value)}' points outside the briefing folder")
+        resolved = (base / value).resolve()  # follows symlinks, so a link out is caught too
+        if not resolved.is_relative_to(root):
+            report.error(value.location, f"'{shown}' points outside {outside}")
             return None
-        if resolved.is_dir():
-            report.error(value.location, f"'{_shown(value)}' is a folder; a file is expected")
-            return None
-        if not resolved.is_file():
-            report.error(value.location, f"file '{_shown(value)}' not found")
+        if not resolved.exists():
+            report.error(value.location, f"{expect or 'file'} '{shown}' not found")
             return None
     except RuntimeError:  # Python 3.11's resolve() on a symlink loop
-        report.error(value.location, f"'{_shown(value)}' is a symbolic link that loops")
+        report.error(value.location, f"'{shown}' is a symbolic link that loops")
         return None
     except OSError as error:  # a name too long for the file system, a loop, no permission
-        report.error(value.location, f"cannot open '{_shown(value)}': {error.strerror or error}")
+        report.error(value.location, f"cannot open '{shown}': {error.strerror or error}")
+        return None
+    if expect == "file" and not resolved.is_file():
+        kind = "a folder" if resolved.is_dir() else "not a regular file (a device, a pipe or a socket)"
+        report.error(value.location, f"'{shown}' is {kind}; a file is expected")
+        return None
+    if expect == "folder" and not resolved.is_dir():
+        report.error(value.location, f"'{shown}' is a file; a folder is expected")
         return None
     return resolved
 

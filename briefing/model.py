@@ -93,6 +93,8 @@ class Metadata:
     title: str
     date: dt.date
     subtitle: str | None = None
+    short_title: str | None = None
+    """The running head's form of the title (``short-title``)."""
     version: str | None = None
     authors: tuple[Author, ...] = ()
     organization: str | None = None
@@ -105,6 +107,15 @@ class Metadata:
     """Works listed in the bibliography though not cited (Pandoc's ``nocite``); ``*`` lists them all."""
     title_location: SourceLocation | None = None
     """Where the title is written: the cover check points there when the title does not fit."""
+
+    @property
+    def running_title(self) -> str:
+        """The title in the running head: the short title, else the main title before its subtitle
+        ("Die Nordostpassage: Schifffahrt, …" is headed "Die Nordostpassage"), as a book designer sets it."""
+        if self.short_title:
+            return self.short_title
+        main, colon, _rest = self.title.partition(": ")
+        return main if colon and main.strip() else self.title
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence
+from .page_boxes import classes_of, flow_boxes, page_fill
 
 MAX_EMPTY_SHARE = 0.25
 BACK_MATTER = ("chronology", "references")
@@ -44,62 +45,27 @@ def stranded_floats(pages: list[Any]) -> list[str]:
     return [float_id for float_id in found if float_id]
 
 
-def check_page_fill(pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics) -> None:
+def check_page_fill(
+    pages: list[Any], texts: dict[Path, str], where: SourceLocation, report: Diagnostics, edition_name: str,
+) -> None:
     for number, following, empty in short_pages(pages):
         found = _first_texts(following)
         first = max(found, key=len, default="")
         located = next((at for text in sorted(found, key=len, reverse=True) if len(text) >= 8
                         if (at := first_occurrence(text[:40], texts))), None)
         report.warning(located or where,
-                       f"page {number} is {100 * empty:.0f} % empty: what follows "
+                       f"{edition_name}, page {number} is {100 * empty:.0f} % empty: what follows "
                        f"('{first[:40]}', page {number + 1}) did not fit even after the figures "
                        "and tables that would leave a hole were moved past the next paragraph; "
                        "shorten the text before it, or move a figure or table further")
-
-
-def page_fill(page: Any) -> float:
-    """How much of the page's text area is used, footnotes included, from 0 to 1."""
-    page_box = page._page_box
-    top, height = page_box.content_box_y(), page_box.height
-    if not height:
-        return 1.0
-    from weasyprint.formatting_structure import boxes
-
-    # Text and images only: a block split over pages (the body, a section) reaches the bottom anyway.
-    bottoms = [box.position_y + box.margin_height() for box in _flow(page_box)
-               if isinstance(box, (boxes.TextBox, boxes.ReplacedBox))]
-    used = max(bottoms, default=top) - top
-    footnotes = sum(child.margin_height() for child in page_box.children if _is_footnote_area(child))
-    return float(max(0.0, min(1.0, (used + footnotes) / height)))
-
-
-def _flow(page_box: Any) -> Iterator[Any]:
-    from weasyprint.formatting_structure import boxes
-
-    for child in page_box.children:
-        if isinstance(child, boxes.MarginBox) or _is_footnote_area(child):
-            continue
-        for box in child.descendants():
-            if box.style["position"] not in ("absolute", "fixed"):
-                yield box
-
-
-def _is_footnote_area(box: Any) -> bool:
-    return type(box).__name__ == "FootnoteAreaBox"
-
-
-def _classes(box: Any) -> list[str]:
-    if box.element is None or box.element_tag != box.element.tag:
-        return []
-    return str(box.element.get("class") or "").split()
 
 
 def _opens_section(page: Any) -> bool:
     """The page starts with a level-1 heading (before any text)."""
     from weasyprint.formatting_structure import boxes
 
-    for box in _flow(page._page_box):
-        if box.element_tag == "h1" or any(name in OPENING_CLASSES for name in _classes(box)):
+    for box in flow_boxes(page._page_box, footnotes=False):
+        if box.element_tag == "h1" or any(name in OPENING_CLASSES for name in classes_of(box)):
             return True
         if isinstance(box, boxes.TextBox) and box.text.strip():
             return False
@@ -110,7 +76,7 @@ def _opening_float(page: Any) -> str | None:
     """The id of the figure or table the page starts with, before any text outside it."""
     from weasyprint.formatting_structure import boxes
 
-    for box in _flow(page._page_box):
+    for box in flow_boxes(page._page_box, footnotes=False):
         if box.element_tag in ("figure", "table") and box.element is not None and box.element.get("id"):
             return str(box.element.get("id"))
         if isinstance(box, boxes.TextBox) and box.text.strip():
@@ -119,12 +85,13 @@ def _opening_float(page: Any) -> str | None:
 
 
 def _holds_back_matter(page: Any) -> bool:
-    return any(name in BACK_MATTER for box in _flow(page._page_box) for name in _classes(box))
+    return any(name in BACK_MATTER for box in flow_boxes(page._page_box, footnotes=False) for name in classes_of(box))
 
 
 def _first_texts(page: Any, count: int = 8) -> list[str]:
     """The page's first runs of text, to find where it comes from in the content."""
     from weasyprint.formatting_structure import boxes
 
-    found = (box.text.strip() for box in _flow(page._page_box) if isinstance(box, boxes.TextBox) and box.text.strip())
+    flow = flow_boxes(page._page_box, footnotes=False)
+    found = (box.text.strip() for box in flow if isinstance(box, boxes.TextBox) and box.text.strip())
     return [text for text, _ in zip(found, range(count), strict=False)]

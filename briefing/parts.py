@@ -7,11 +7,10 @@ every one of them is reported in the same run.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from .errors import Diagnostics, did_you_mean, expected_one_of
-from .load import LocatedDict, LocatedList, LocatedStr, key_location, kind_of, text_value
+from .load import LocatedDict, LocatedList, LocatedStr, check_known_keys, iso_date, key_location, kind_of, text_value
 from .model import DocumentLists, Revision
 from .typography import smart_text
 
@@ -74,32 +73,16 @@ def read_revisions(value: Any, report: Diagnostics) -> tuple[Revision, ...]:
 
 def _revision(item: LocatedDict, report: Diagnostics) -> Revision | None:
     errors_before = len(report.errors)
-    for key in item:
-        if key not in REVISION_KEYS:
-            report.error(key_location(key, item), f"unknown key '{key}' in a revision{did_you_mean(key, REVISION_KEYS)} "
-                                                  "(a revision has date, version and note)")
+    check_known_keys(item, REVISION_KEYS, "a revision", report, listing=" (a revision has date, version and note)")
     for key in ("date", "note"):
         if key not in item or item[key] is None:
             report.error(item.location, f"revision: missing required key '{key}'")
-    date = _date(item.get("date"), report)
+    date = iso_date(item.get("date"), report, context="revision: ")
     note = _revision_text(item, "note", report)
     version = _revision_text(item, "version", report)
     if date is None or note is None or len(report.errors) > errors_before:
         return None
     return Revision(date, smart_text(note), version)
-
-
-def _date(value: Any, report: Diagnostics) -> dt.date | None:
-    if value is None:
-        return None
-    if not isinstance(value, LocatedStr):
-        report.error(value.location, "revision: 'date' must be a date YYYY-MM-DD")
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        report.error(value.location, f"revision: '{value}' is not a date (use YYYY-MM-DD)")
-        return None
 
 
 def _revision_text(item: LocatedDict, key: str, report: Diagnostics) -> str | None:

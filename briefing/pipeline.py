@@ -34,6 +34,7 @@ from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
+from .page_boxes import page_fill
 from .processes import run_all, worker_pool
 from .render_html import (
     HANDOUT_FIT_STEPS,
@@ -54,7 +55,7 @@ from .render_pdf import (
 from .theme_context import theme_asset_dirs
 from .theme_fonts import report_theme_uncovered
 from .validate import validate_briefing
-from .verify import HANDOUT_MAX_PAGES, VerifyContext, last_page_fill, verify_document
+from .verify import HANDOUT_MAX_PAGES, VerifyContext, verify_document
 from .write import write_set
 
 STAGES = (
@@ -284,7 +285,7 @@ class _Editions:
             pages = len(rendered.document.pages)
             if pages == 1 and fit != HANDOUT_ROOMY:
                 return rendered
-            if pages == 2 and fit in (0, HANDOUT_ROOMY) and last_page_fill(rendered) >= HANDOUT_MIN_LAST_PAGE_FILL:
+            if pages == 2 and fit in (0, HANDOUT_ROOMY) and page_fill(rendered.document.pages[-1]) >= HANDOUT_MIN_LAST_PAGE_FILL:
                 return rendered
             if fallback is None and pages <= HANDOUT_MAX_PAGES:
                 fallback = rendered

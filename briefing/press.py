@@ -11,8 +11,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostics, did_you_mean
-from .load import ContentFiles, LocatedDict, LocatedStr, key_location, resolve_inside
+from .errors import Diagnostics
+from .load import ContentFiles, LocatedDict, LocatedStr, check_known_keys, resolve_inside
 from .model import PrintSettings
 
 MM = 72 / 25.4
@@ -38,9 +38,7 @@ def read_print_settings(files: ContentFiles, value: Any, report: Diagnostics) ->
     if not isinstance(value, LocatedDict):
         report.error(value.location, "'print' is a mapping, e.g. 'print: {profile: press.icc, condition: FOGRA39}'")
         return PrintSettings()
-    for key in value:
-        if key not in PRINT_KEYS:
-            report.error(key_location(key, value), f"unknown key '{key}' in print{did_you_mean(key, PRINT_KEYS)}")
+    check_known_keys(value, PRINT_KEYS, "print", report)
     stitched = value.get("stitched")
     if stitched is not None and str(stitched).lower() not in ("true", "false", "yes", "no"):
         report.error(stitched.location, f"'stitched' is true or false, found '{stitched}'")

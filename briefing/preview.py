@@ -26,10 +26,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from .config import DEFAULT_VARIANTS, BuildConfig, Variant, resolve_epoch
-from .errors import BriefingError, ContentError, Diagnostic, Diagnostics, Severity
+from .errors import Diagnostic, Diagnostics
 from .log import LOGGER
 from .render_html import make_environment
-from .watch import ChangeFeed, WatchedPaths
+from .watch import ChangeFeed, WatchedPaths, attempt
 
 HOST = "127.0.0.1"
 """Loopback only: a preview is for the person editing, not the network."""
@@ -346,19 +346,12 @@ class Preview:
             self.pdfs.interrupt()  # its cores are the web edition's first
         started = time.perf_counter()
         report = Diagnostics(strict=self.config.strict)
-        problems: list[Diagnostic] | None = None
-        try:
-            page = render_web_edition(self.config, report)
-        except ContentError:
-            problems = list(report)
-        except BriefingError as error:
-            problems = [*report, Diagnostic(Severity.ERROR, str(error))]
-        except Exception as error:  # shown, not raised: the next save gets another chance
-            problems = [*report, Diagnostic(Severity.ERROR, f"internal error: {type(error).__name__}: {error}")]
+        page, problems = attempt(lambda: render_web_edition(self.config, report), report)
         seconds = time.perf_counter() - started
         for diagnostic in problems if problems is not None else report:
             LOGGER.info("%s", diagnostic)
-        if problems is not None:
+        if page is None:
+            problems = problems or []
             self.site.publish_problems(problems, EditionStatus("failed", f"{len(problems)} problem(s) found"))
             if self.pdfs:
                 self.site.publish_pdf(EditionStatus("off", "waiting for the content to build"))

@@ -15,6 +15,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from .citations import BibliographyEntry, Citations
+from .colour_vision import lightened
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
@@ -72,7 +73,13 @@ def make_environment(templates_dir: Path, theme: Theme | None = None) -> jinja2.
     """The one Jinja environment: the theme's overrides first, sandboxed (see ``template_env``)."""
     env = make_sandbox(templates_dir, theme or Theme())
     env.filters["css_string"] = css_string
+    env.filters["readable_on"] = readable_on
     return env
+
+
+def readable_on(colour: str, background: str, minimum: float = 4.5) -> str:
+    """A theme colour for a dark page: its own hue, lightened until it reads there (WCAG 2 AA)."""
+    return lightened(colour, background, minimum)
 
 
 def css_string(text: str) -> Markup:
@@ -187,7 +194,7 @@ def render_html(
             return mark_languages(template.render(**context), language_tag)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
-        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir)
+        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir, briefing.theme.fonts)
         return mark_languages(template.render(**context), language_tag)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)

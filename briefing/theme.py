@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .colour_vision import collisions, parse_hex
+from .colour_vision import collisions, contrast_ratio, parse_hex
 from .errors import Diagnostics, SourceLocation, did_you_mean
 from .images import check_images
-from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, key_location, read_yaml
+from .load import ContentFiles, LocatedDict, LocatedList, LocatedStr, check_known_keys, key_location, read_yaml, resolve_within
 from .model import ImageFigure, Theme
 from .theme_fonts import read_font_folder
 
@@ -25,6 +25,8 @@ QUARTO_THEME_KEYS = {"color": "colors", "colours": "colors", "colour": "colors",
                      "font": "fonts", "custom_dir": "templates"}
 """What users of Quarto's brand.yml or MkDocs' theme settings type, and ours for it."""
 COLOR_KEYS = ("accent", "ink")
+MIN_CONTRAST = {"ink": 4.5, "accent": 3.0}
+"""WCAG 2 AA on white paper: body text 4.5:1; the accent sets headings, rules and marks, 3:1."""
 FONT_KEYS = ("folder", "body", "heading")
 LOGO_SUFFIXES = (".svg", ".png")
 OVERRIDABLE = ("partials/", "css/")
@@ -100,12 +102,8 @@ class _ThemeReader:
     def read_mapping(self, tree: LocatedDict, base: Path) -> dict[str, Any]:
         """The theme's keys as ``Theme`` fields; paths are relative to the file they are written in."""
         theme: dict[str, Any] = {}
-        for key in tree:
-            if key not in THEME_KEYS:
-                alias = QUARTO_THEME_KEYS.get(key)
-                hint = f" (it is '{alias}' here)" if alias else did_you_mean(key, THEME_KEYS)
-                self.report.error(key_location(key, tree), f"unknown theme key '{key}'{hint}; a theme has "
-                                                            f"{', '.join(THEME_KEYS)}")
+        check_known_keys(tree, THEME_KEYS, "the theme", self.report, aliases=QUARTO_THEME_KEYS,
+                         alias_hint="it is '{alias}' here", listing=f"; a theme has {', '.join(THEME_KEYS)}")
         if isinstance(logo := tree.get("logo"), LocatedStr):
             theme["logo"] = self.logo(logo, base)
         elif "logo" in tree:
@@ -129,31 +127,13 @@ class _ThemeReader:
         self.report.error(getattr(tree[key], "location", key_location(written, tree)), f"theme '{key}' must be {what}")
 
     def inside(self, value: LocatedStr, base: Path, folder: bool | None) -> Path | None:
-        """Resolve a theme path; refuse what leaves the content tree, links out included."""
-        where = value.location
-        if not value.strip() or Path(value).is_absolute() or any(ord(c) < 32 for c in value):
-            self.report.error(where, f"'{value}' is not a relative path (theme paths are relative to the file "
-                                     "they are written in)")
-            return None
-        try:
-            path = (base / value).resolve()
-            if not path.is_relative_to(self.root):
-                self.report.error(where, f"'{value}' points outside the content tree ({self._root_name()}); a theme "
-                                         "reads only files beside briefings.yaml or in the briefing folder")
-                return None
-            if not path.exists():
-                self.report.error(where, f"{'folder' if folder else 'file'} '{value}' not found")
-                return None
-        except (OSError, RuntimeError) as error:
-            self.report.error(where, f"cannot open '{value}': {getattr(error, 'strerror', None) or error}")
-            return None
-        if folder is True and not path.is_dir():
-            self.report.error(where, f"'{value}' is a file; a folder is expected")
-            return None
-        if folder is False and not path.is_file():
-            self.report.error(where, f"'{value}' is a folder; a file is expected")
-            return None
-        return path
+        """Resolve a theme path by the content's rules, within the content tree rather than one folder."""
+        return resolve_within(
+            value, base, self.root, self.report, expect={True: "folder", False: "file", None: None}[folder],
+            outside=f"the content tree ({self._root_name()}); a theme reads only files beside briefings.yaml "
+                    "or in the briefing folder",
+            relative_to="the file they are written in",
+        )
 
     def _root_name(self) -> str:
         return f"'{self.root.name}/'"
@@ -183,6 +163,10 @@ class _ThemeReader:
                                                             f"(a theme sets {', '.join(COLOR_KEYS)})")
             elif (parsed := self.colour(colour, key)) is not None:
                 found[key] = parsed
+                if (ratio := contrast_ratio(parsed, "#ffffff")) < MIN_CONTRAST[key]:
+                    self.report.warning(colour.location, f"{key} '{parsed}' stands {ratio:.1f}:1 against white paper; "
+                                                         f"at least {MIN_CONTRAST[key]:g}:1 reads (WCAG 2 AA): choose "
+                                                         "a darker colour")
         return found
 
     def colour(self, value: Any, what: str) -> str | None:
@@ -260,7 +244,7 @@ class _ThemeReader:
         if not folder.is_dir():
             return False
         self.folders.append(folder)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+        for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
             name = path.relative_to(folder).as_posix()
             where = SourceLocation(path)
             try:
@@ -270,6 +254,9 @@ class _ThemeReader:
             if escapes:
                 self.report.error(where, f"template override '{name}' is a link to a file outside the content tree "
                                          f"({self._root_name()}); overrides are content and stay inside it")
+            elif not path.is_file():
+                self.report.error(where, f"template override '{name}' is not a regular file (a pipe, a device or a "
+                                         "broken link)")
             elif not name.startswith(OVERRIDABLE):
                 self.report.error(where, f"'{name}' cannot be overridden: a templates/ folder replaces files under "
                                          f"{' or '.join(OVERRIDABLE)} only")

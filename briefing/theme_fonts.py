@@ -41,6 +41,9 @@ def read_font_folder(folder: Path, root: Path, where: SourceLocation, report: Di
             if not resolved.is_relative_to(root):
                 report.error(where, f"font '{shown}' is a link to a file outside the content tree")
                 continue
+            if not resolved.is_file():  # a pipe would block the read forever; a folder is no font
+                report.error(where, f"font '{shown}' is not a regular file")
+                continue
             if resolved.stat().st_size > MAX_FONT_BYTES:
                 report.error(where, f"font '{shown}' is larger than {MAX_FONT_BYTES:,} bytes")
                 continue

@@ -17,6 +17,8 @@ from .load import (
     LocatedDict,
     LocatedList,
     LocatedStr,
+    check_known_keys,
+    iso_date,
     key_location,
     kind_of,
     read_text,
@@ -43,7 +45,7 @@ from .theme import read_theme
 from .typography import smart_text
 
 BRIEFING_KEYS = (
-    "title", "subtitle", "date", "version", "authors", "organization", "classification",
+    "title", "short-title", "subtitle", "date", "version", "authors", "organization", "classification",
     "language", "paper", "citation-style", "summary", "sections", "timeline", "references",
     "keywords", "nocite", "bottom-line", "print", "theme", "appendices", "lists", "lof", "lot", "revisions",
 )
@@ -51,9 +53,12 @@ REQUIRED_BRIEFING_KEYS = ("title", "date", "sections")
 PANDOC_KEYS = {
     "bibliography": "references", "csl": "citation-style", "lang": "language", "papersize": "paper",
     "abstract": "summary", "author": "authors", "keyword": "keywords", "institute": "organization",
+    "shorttitle": "short-title", "title-short": "short-title",
 }
 """Metadata keys a Pandoc or Quarto user types, and ours for the same thing."""
 MAX_TITLE_CHARS = 200
+MAX_SHORT_TITLE_CHARS = 60
+"""The running head gives the title about a third of the line at 7.5 pt."""
 MAX_SUBTITLE_CHARS = 300
 """Longer titles cannot fit on the cover at its type size; the layout check catches the combinations."""
 EVENT_KEYS = ("id", "date", "end", "title", "label", "category", "tags", "summary", "sources")
@@ -115,11 +120,8 @@ def validate_briefing(files: ContentFiles, report: Diagnostics) -> Briefing | No
 def _check_keys(
     mapping: LocatedDict, known: tuple[str, ...], required: tuple[str, ...], what: str, report: Diagnostics
 ) -> None:
-    for key in mapping:
-        if key not in known:
-            alias = PANDOC_KEYS.get(key) if "briefing.yaml" in what else None
-            hint = f" (Pandoc and Quarto's '{key}' is '{alias}' here)" if alias else did_you_mean(key, known)
-            report.error(key_location(key, mapping), f"unknown key '{key}' in {what}{hint}")
+    aliases = PANDOC_KEYS if "briefing.yaml" in what else None
+    check_known_keys(mapping, known, what, report, aliases=aliases, alias_hint="Pandoc and Quarto's '{key}' is '{alias}' here")
     for key in required:
         if key not in mapping:
             report.error(mapping.location, f"{what}: missing required key '{key}'")
@@ -130,7 +132,7 @@ def _check_keys(
 
 def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     title = text_value(config, "title", report)
-    date = _iso_date(config.get("date"), report)
+    date = iso_date(config.get("date"), report)
     paper = _choice(config, "paper", [p.value for p in Paper], report)
     language = text_value(config, "language", report) or "en"
     if "language" in config and not LANGUAGE_PATTERN.match(language):
@@ -143,6 +145,10 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
             "templates/i18n/TAG.yaml, and left-to-right scripts only",
         )
     subtitle = text_value(config, "subtitle", report)
+    short_title = text_value(config, "short-title", report)
+    if short_title is not None and len(short_title) > MAX_SHORT_TITLE_CHARS:
+        report.error(config["short-title"].location, f"the short title has {len(short_title)} characters; the running "
+                                                     f"head holds about {MAX_SHORT_TITLE_CHARS}")
     for key, text, limit in (("title", title, MAX_TITLE_CHARS), ("subtitle", subtitle, MAX_SUBTITLE_CHARS)):
         if text is not None and len(text) > limit:
             report.error(
@@ -158,6 +164,7 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
         title_location=config["title"].location,
         date=date,
         subtitle=smart_text(subtitle) if subtitle else None,
+        short_title=_smart(short_title),
         version=text_value(config, "version", report),
         authors=_authors(config.get("authors"), report),
         organization=_smart(text_value(config, "organization", report)),
@@ -190,19 +197,6 @@ def _location(value: Any, container: LocatedDict | LocatedList) -> SourceLocatio
     """Where a value is; a YAML null (``-`` alone, ``~``) has no location, so its container's is used."""
     location: SourceLocation = getattr(value, "location", container.location)
     return location
-
-
-def _iso_date(value: Any, report: Diagnostics) -> dt.date | None:
-    if value is None:
-        return None
-    if not isinstance(value, LocatedStr):
-        report.error(value.location, "'date' must be a date YYYY-MM-DD")
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        report.error(value.location, f"'date': '{value}' is not a date (use YYYY-MM-DD)")
-        return None
 
 
 def _authors(value: Any, report: Diagnostics) -> tuple[Author, ...]:

@@ -8,7 +8,6 @@ the body text's lines are checked in ``line_checks``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .line_checks import check_lines
 from .markdown import ParsedDocument
 from .model import DrawnFigure
+from .page_boxes import classes_of, flow_boxes, tag_of, text_of
 from .page_fill import check_page_fill
 from .render_pdf import RenderedDocument
 
@@ -57,12 +57,13 @@ def verify_document(rendered: RenderedDocument, context: VerifyContext, report: 
             anchor_pages.setdefault(name, index + 1)  # an element split over pages starts on the first
     _check_links(pages, anchor_pages, where, report)
     _check_boxes(pages, context, where, report)
-    check_lines(pages, context.texts, where, report)
+    name = edition(variant).name
+    check_lines(pages, context.texts, where, report, name)
     if edition(variant).excerpt:
         _check_handout_fits(rendered, report)
         return
     _check_cover(pages, context.title_location or where, report)
-    check_page_fill(pages, context.texts, where, report)
+    check_page_fill(pages, context.texts, where, report, name)
     _check_contents_pages(pages, anchor_pages, where, report)
     _check_headings(rendered, context.document, anchor_pages, where, report)
     for spec in context.document.timeline_figures:
@@ -105,11 +106,11 @@ def _check_contents_pages(
 ) -> None:
     """The number printed after each contents entry is the page its heading landed on."""
     for number, page in enumerate(pages, start=1):
-        for nav in (b for b in page._page_box.descendants() if _tag(b) == "nav"):
+        for nav in (b for b in page._page_box.descendants() if tag_of(b) == "nav"):
             entries: dict[str, str] = {}  # an entry that wraps is one link box per line: read them together
-            for link in (b for b in nav.descendants() if _tag(b) == "a" and b.element.get("href", "").startswith("#")):
+            for link in (b for b in nav.descendants() if tag_of(b) == "a" and b.element.get("href", "").startswith("#")):
                 target = link.element.get("href")[1:]
-                entries[target] = entries.get(target, "") + _text_of(link)
+                entries[target] = entries.get(target, "") + text_of(link)
             for target, text in entries.items():
                 printed = re.findall(r"\d+", text)
                 actual = anchor_pages.get(target)
@@ -126,7 +127,7 @@ def _check_cover(pages: list[Any], title_location: SourceLocation, report: Diagn
     """The title block is on the first page and ends above the facts (date, version, authors)."""
     if not pages:
         return
-    found = {name: box for box in pages[0]._page_box.descendants() if (name := _class_of(box)) in COVER_PARTS}
+    found = {name: box for box in pages[0]._page_box.descendants() for name in classes_of(box) if name in COVER_PARTS}
     block, facts = found.get("cover-title-block"), found.get("cover-facts")
     if block is None or facts is None:
         part = "title" if block is None else "date and authors"
@@ -140,17 +141,6 @@ def _check_cover(pages: list[Any], title_location: SourceLocation, report: Diagn
 
 
 COVER_PARTS = ("cover-title-block", "cover-facts")
-
-
-def _class_of(box: Any) -> str | None:
-    if box.element is None or box.element_tag != box.element.tag:
-        return None
-    classes = (box.element.get("class") or "").split()
-    return next((name for name in classes if name in COVER_PARTS), None)
-
-
-def _tag(box: Any) -> str | None:
-    return box.element.tag if box.element is not None and box.element_tag == box.element.tag else None
 
 
 def _check_headings(
@@ -177,7 +167,7 @@ def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation
         page_box = page._page_box  # WeasyPrint keeps the laid-out boxes here
         left = page_box.content_box_x()
         right = left + page_box.width
-        for box in _content_boxes(page_box):
+        for box in flow_boxes(page_box):
             if isinstance(box, boxes.TextBox):
                 for char in uncovered(box.text, context.font_dir):
                     missing.setdefault(char, number)
@@ -209,33 +199,6 @@ def _check_alt(box: Any, number: int, context: VerifyContext, where: SourceLocat
 
 def _image_location(src: str, context: VerifyContext) -> SourceLocation | None:
     return next((loc for url, loc in context.image_locations.items() if src.endswith(url.rsplit("/", 1)[-1])), None)
-
-
-def _content_boxes(page_box: Any) -> Iterator[Any]:
-    """Boxes of the page area: not the margin boxes (headers, footers), not decorations out of flow."""
-    from weasyprint.formatting_structure import boxes
-
-    for child in page_box.children:
-        if isinstance(child, boxes.MarginBox):
-            continue
-        for box in child.descendants():
-            if box.style["position"] in ("absolute", "fixed"):
-                continue
-            yield box
-
-
-def _text_of(box: Any) -> str:
-    from weasyprint.formatting_structure import boxes
-
-    return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))
-
-
-def last_page_fill(rendered: RenderedDocument) -> float:
-    """How much of the last page's text area is used, from 0 (empty) to 1 (full)."""
-    page_box = rendered.document.pages[-1]._page_box
-    top, height = page_box.content_box_y(), page_box.height
-    bottoms = [box.position_y + box.margin_height() for box in _content_boxes(page_box) if box.children or box.element_tag]
-    return max(0.0, min(1.0, (max(bottoms, default=top) - top) / height)) if height else 0.0
 
 
 def _check_handout_fits(rendered: RenderedDocument, report: Diagnostics) -> None:

@@ -15,11 +15,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from .config import UNREAD_FOLDERS, BuildConfig
+from .config import UNREAD_FOLDERS, BuildConfig, find_defaults
 from .errors import BriefingError, ContentError, Diagnostic, Diagnostics, Severity
 from .log import LOGGER
 from .model import BuildResult
+
+T = TypeVar("T")
 
 QUIET_TIME = 0.05
 """Seconds without a new event that end one save (watchfiles' ``step``)."""
@@ -40,7 +43,10 @@ class WatchedPaths:
 
     @classmethod
     def of(cls, config: BuildConfig) -> WatchedPaths:
-        roots = tuple(dict.fromkeys(p.resolve() for p in (config.content_dir, config.templates_dir)))
+        """The briefing, the templates, and the tree a ``briefings.yaml`` above it shares (its theme)."""
+        defaults = find_defaults(config.content_dir.resolve())
+        folders = (config.content_dir, config.templates_dir, *((defaults.parent,) if defaults else ()))
+        roots = tuple(dict.fromkeys(p.resolve() for p in folders))
         return cls(roots, tuple(p.resolve() for p in config.generated_dirs()))
 
     def is_input(self, path: Path) -> bool:
@@ -147,25 +153,29 @@ def watch(config: BuildConfig, quiet_time: float = QUIET_TIME, max_builds: int |
     return 0
 
 
+def attempt(action: Callable[[], T], report: Diagnostics) -> tuple[T | None, list[Diagnostic] | None]:
+    """Run one rebuild (watch) or refresh (preview); its problems are returned, never raised: a
+    watcher outlives bad content, unwritable outputs and our own bugs, and the next save retries."""
+    try:
+        return action(), None
+    except ContentError:
+        return None, list(report)
+    except BriefingError as error:  # outputs that cannot be written, say: the message names the path
+        return None, [*report, Diagnostic(Severity.ERROR, str(error))]
+    except Exception as error:
+        return None, [*report, Diagnostic(Severity.ERROR, f"internal error: {type(error).__name__}: {error}")]
+
+
 def rebuild(build: Builder, config: BuildConfig) -> tuple[BuildResult | None, list[Diagnostic]]:
     """One build; its problems are logged (and returned), never raised: the next save gets another chance."""
     started = time.perf_counter()
     report = Diagnostics(strict=config.strict)
-    try:
-        result = build(config, report)
-    except ContentError:
-        for diagnostic in report:
-            LOGGER.info("%s", diagnostic)
-        LOGGER.info("build failed in %.2f s; waiting for the next save", time.perf_counter() - started)
-        return None, list(report)
-    except BriefingError as error:  # outputs that cannot be written, say: the message names the path
-        LOGGER.info("error: %s; waiting for the next save", error)
-        return None, [*report, Diagnostic(Severity.ERROR, str(error))]
-    except Exception as error:  # a watcher outlives bugs: the message says what, the next save retries
-        LOGGER.error("internal error: %s: %s; waiting for the next save", type(error).__name__, error)
-        return None, list(report)
-    for diagnostic in report:
+    result, problems = attempt(lambda: build(config, report), report)
+    for diagnostic in problems if problems is not None else report:
         LOGGER.info("%s", diagnostic)
+    if result is None:
+        LOGGER.info("build failed in %.2f s; waiting for the next save", time.perf_counter() - started)
+        return None, problems or []
     pages = ", ".join(f"{o.path.name} ({o.pages} pages)" if o.pages else o.path.name for o in result.outputs)
     LOGGER.info("rebuilt in %.2f s: %s", time.perf_counter() - started, pages)
     return result, list(report)

@@ -15,10 +15,12 @@ import io
 import os
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .fonts import INVISIBLE_CATEGORIES, cmap
+from .model import ThemeFont
 
 WEB_FACES = (
     ("Noto Serif", "normal", 400, "NotoSerif-Regular.ttf"),
@@ -66,20 +68,31 @@ _memory: dict[str, str] = {}
 _lock = threading.Lock()
 
 
-def web_fonts(text: str, font_dir: Path, cache_dir: Path | None) -> list[WebFont]:
-    """The faces the page needs, each subset to the characters of ``text`` it is there for."""
+def web_fonts(
+    text: str, font_dir: Path, cache_dir: Path | None, theme_fonts: Sequence[ThemeFont] = (),
+) -> list[WebFont]:
+    """The faces the page needs, each subset to the characters of ``text`` it is there for.
+
+    A theme's faces come first in web.css's stacks and are subset like the built-in Latin ones;
+    the built-in faces stay, for the characters a theme's font does not draw.
+    """
     characters = set(text)
     primary = cmap(font_dir / WEB_FACES[0][3])
     latin = frozenset((characters & primary) | BASE_REPERTOIRE)  # other scripts never change the key
-    faces = [(face, latin) for face in WEB_FACES]
+    faces: list[tuple[tuple[str, str, int, Path], frozenset[str]]] = [
+        ((font.family, font.style, font.weight, font.path), frozenset((latin | characters) & cmap(font.path)))
+        for font in theme_fonts
+    ]
+    faces += [((family, style, weight, font_dir / name), latin) for family, style, weight, name in WEB_FACES]
     others = {c for c in characters - primary if unicodedata.category(c) not in INVISIBLE_CATEGORIES}
     for face in FALLBACK_FACES:
         drawn = others & cmap(font_dir / face[3])
         if drawn:
-            faces.append((face, frozenset(drawn | set(JOINERS) | {" "})))
+            family, style, weight, name = face
+            faces.append(((family, style, weight, font_dir / name), frozenset(drawn | set(JOINERS) | {" "})))
     return [
-        WebFont(family, style, weight, "data:font/woff2;base64," + _subset(font_dir / file_name, wanted, cache_dir))
-        for (family, style, weight, file_name), wanted in faces
+        WebFont(family, style, weight, "data:font/woff2;base64," + _subset(path, wanted, cache_dir))
+        for (family, style, weight, path), wanted in faces
     ]
 
 

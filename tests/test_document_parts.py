@@ -267,7 +267,7 @@ BRIEFING = 'title: T\ndate: "2025-06-01"\nsections: [sections/one.md]\nreference
             {"briefing.yaml": BRIEFING + 'revisions:\n  - {date: "2025-13-01", note: x}\n  - {version: "2", notes: y}\n'
                                          "  - First issue\n"},
             [
-                "briefing.yaml:6:12: error: revision: '2025-13-01' is not a date (use YYYY-MM-DD)",
+                "briefing.yaml:6:12: error: revision: 'date': '2025-13-01' is not a date (use YYYY-MM-DD)",
                 "briefing.yaml:7:5: error: revision: missing required key 'date'",
                 "briefing.yaml:7:5: error: revision: missing required key 'note'",
                 "briefing.yaml:7:20: error: unknown key 'notes' in a revision (did you mean 'note'?) "

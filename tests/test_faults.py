@@ -22,6 +22,7 @@ from .helpers import briefing_yaml, check_problems, png
 EVERY_KEY = """\
     title: Every Key
     subtitle: A briefing that sets every documented key
+    short-title: Every Key
     date: "2025-06-01"
     version: "1.10"
     authors:

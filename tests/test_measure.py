@@ -136,18 +136,18 @@ def test_the_layout_check_finds_a_long_measure_and_hyphens_in_a_row(tmp_path: Pa
     words = "incomprehensibilities characteristically unconstitutionally internationalisation "
     source.write_text(words, encoding="utf-8")
     report = Diagnostics()
-    check_lines(_laid_out(words * 40, 30), {source: words}, SourceLocation(tmp_path / "page.html"), report)
+    check_lines(_laid_out(words * 40, 30), {source: words}, SourceLocation(tmp_path / "page.html"), report, "digital edition")
     messages = [str(w) for w in report.warnings]
     assert any("in a row end with a hyphen" in m and m.startswith(str(source)) for m in messages), messages
     assert any("body lines end with a hyphen" in m for m in messages), messages
 
     report = Diagnostics()
     prose = "The relationship between the two states has been one of the most durable problems of the age. "
-    check_lines(_laid_out(prose * 60, 190, "manual"), {}, SourceLocation(tmp_path / "page.html"), report)
+    check_lines(_laid_out(prose * 60, 190, "manual"), {}, SourceLocation(tmp_path / "page.html"), report, "digital edition")
     assert any("characters (median of" in str(w) for w in report.warnings), [str(w) for w in report.warnings]
 
     report = Diagnostics()
-    check_lines(_laid_out(prose * 60, 128, "manual"), {}, SourceLocation(tmp_path / "page.html"), report)
+    check_lines(_laid_out(prose * 60, 128, "manual"), {}, SourceLocation(tmp_path / "page.html"), report, "digital edition")
     assert not report.warnings  # about 70 characters a line
 
 
@@ -183,4 +183,4 @@ def test_a_page_left_a_quarter_empty_is_a_located_warning(content_tree: ContentT
     config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
     warnings = [str(d) for d in build(config).report.warnings if " % empty" in str(d)]
     assert len(warnings) == 1, warnings
-    assert re.match(r"\S*sections/one.md:\d+:\d+: warning: page 4 is \d+ % empty: what follows", warnings[0])
+    assert re.match(r"\S*sections/one.md:\d+:\d+: warning: digital edition, page 4 is \d+ % empty: what follows", warnings[0])

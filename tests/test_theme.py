@@ -6,9 +6,11 @@ where a test needs a font that lacks a character), so the tests need nothing fro
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
+import re
 import textwrap
 from collections import Counter
 from functools import cache
@@ -180,6 +182,28 @@ def test_logo_outside_the_content_tree_is_refused(tmp_path: Path, capsys: pytest
     assert "theme/theme.yaml:1:7: error: 'linked.png' points outside the content tree" in err
 
 
+def test_theme_paths_obey_the_content_path_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One set of rules for every path content names: control characters and absolute paths too."""
+    make_tree(tmp_path, 'logo: "logo\\x7f.png"\ntemplates: /etc\n')
+    status, err = check(tmp_path, capsys)
+    assert status == 1
+    assert "theme/theme.yaml:1:12: error: U+007F is a control char" in err
+    assert ("theme/theme.yaml:2:12: error: '/etc' is an absolute path; paths are relative to the file they are "
+            "written in") in err
+
+
+def test_a_pipe_in_a_font_or_override_folder_is_refused_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Opening a named pipe would wait forever for a writer: the build names it instead."""
+    make_tree(tmp_path)
+    os.mkfifo(tmp_path / "theme" / "fonts" / "Waiting.ttf")
+    (tmp_path / "templates" / "partials").mkdir(parents=True)
+    os.mkfifo(tmp_path / "templates" / "partials" / "cover.html")
+    status, err = check(tmp_path, capsys)
+    assert status == 1
+    assert "error: font 'fonts/Waiting.ttf' is not a regular file" in err
+    assert "templates/partials/cover.html: error: template override 'partials/cover.html' is not a regular file" in err
+
+
 def test_logo_goes_through_the_image_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make_tree(tmp_path, "logo: logo.svg\n")
     uses = "".join(f'<use href="#g{i}"/><use href="#g{i}"/>' for i in range(1))
@@ -224,7 +248,7 @@ def test_unknown_font_family_and_theme_key_suggest(tmp_path: Path, capsys: pytes
     make_tree(tmp_path, "colours: {accent: '#123456'}\nfonts: {folder: fonts, body: Brand Serf}\n")
     status, err = check(tmp_path, capsys)
     assert status == 1
-    assert "theme/theme.yaml:1:1: error: unknown theme key 'colours' (it is 'colors' here)" in err
+    assert "theme/theme.yaml:1:1: error: unknown key 'colours' in the theme (it is 'colors' here)" in err
     assert "theme/theme.yaml:2:30: error: body font 'Brand Serf' is not in 'fonts' (did you mean 'Brand Serif'?)" in err
 
 
@@ -349,6 +373,43 @@ def test_theme_fonts_are_embedded_and_their_licence_is_in_the_manifest(themed: P
     assert "SIL Open Font License" in fonts["theme/fonts/BrandSerif-Regular.ttf"]["licence"]
     assert {entry["path"] for entry in manifest["theme"]["files"]} >= {
         "theme/theme.yaml", "theme/logo.png", "templates/partials/cover.html"}
+
+
+@pytest.mark.slow
+def test_the_web_edition_wears_the_theme_in_light_and_dark(themed: Path) -> None:
+    """The theme's fonts travel inside the page, first in the stacks; on a dark page its accent keeps its hue."""
+    html = (themed / "out" / "brief.html").read_text(encoding="utf-8")
+    faces = re.findall(r'font-family: "([^"]+)";\s*font-style: (\w+);\s*font-weight: (\d+);[^}]*?'
+                       r'base64,([A-Za-z0-9+/=]+)', html)
+    brand = {(family, style, weight): data for family, style, weight, data in faces if family.startswith("Brand")}
+    assert set(brand) >= {("Brand Serif", "normal", "400"), ("Brand Sans", "normal", "700")}
+    font = TTFont(io.BytesIO(base64.b64decode(brand[("Brand Serif", "normal", "400")])))
+    assert font["name"].getDebugName(1) == "Brand Serif"
+    assert 60 < len(font.getBestCmap()) < 1000  # the page's characters and the Latin repertoire: a subset
+    assert re.search(r'--serif: "Brand Serif", "Noto Serif"', html)
+    assert re.search(r'--sans: "Brand Sans", "Noto Sans"', html)
+    dark = html[html.index("@media (prefers-color-scheme: dark)"):]
+    accent = re.search(r"--accent: (#[0-9a-f]{6});", dark)
+    assert accent is not None
+    assert colour_vision.contrast_ratio(accent.group(1), "#15191e") >= 4.5
+    assert accent.group(1) != "#a9c7e8"  # not the stock colour: the theme's, lightened
+    red, green, blue = (int(accent.group(1)[i : i + 2], 16) for i in (1, 3, 5))
+    assert red > max(green, blue)  # a red brand stays red
+
+
+def test_a_text_colour_too_pale_to_read_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_tree(tmp_path, 'colors: {accent: "#1f3b5a", ink: "#b0b0b0"}\n')
+    status, err = check(tmp_path, capsys)
+    assert status == 0
+    assert ("theme/theme.yaml:1:34: warning: ink '#b0b0b0' stands 2.2:1 against white paper; at least 4.5:1 reads "
+            "(WCAG 2 AA): choose a darker colour") in err
+    assert "accent" not in err
+
+
+def test_wcag_contrast_of_known_pairs() -> None:
+    assert colour_vision.contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert colour_vision.contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # the AA grey
+    assert colour_vision.lightened("#8a1538", "#15191e", 4.5) != "#8a1538"
 
 
 @pytest.mark.slow

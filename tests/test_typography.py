@@ -54,15 +54,31 @@ def test_running_heads_name_the_section_in_force_at_the_top(us_iran_build: Build
     assert checked >= 5
 
 
+def _title_head(page: pdfplumber.page.Page) -> str:
+    """The left-hand running head: the briefing's title."""
+    mm = 72 / 25.4
+    words = [w for w in page.extract_words() if 15 * mm < w["top"] < 24 * mm and w["x1"] < page.width / 2]
+    return " ".join(w["text"] for w in sorted(words, key=lambda w: w["x0"]))
+
+
 def test_a_heading_can_give_its_running_head_a_short_form(content_tree: ContentTree, tmp_path: Path) -> None:
     long_title = "Diplomatic channels, back channels and the long history of mediation"
     body = "\n\n".join(["A paragraph of text that fills the page [@ref1]. " * 12] * 8)
     folder = content_tree({"sections/one.md": f"# {long_title} {{#sec-one short=\"Channels\"}}\n\n{body}\n"})
+    yaml = (folder / "briefing.yaml").read_text(encoding="utf-8")
+    title = "title: \"The Northern Sea Route: Shipping, Sanctions and Security in a Warming Arctic\"\n"
+    (folder / "briefing.yaml").write_text(yaml.replace("title: Test Briefing\n", title), encoding="utf-8")
     config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
     with pdfplumber.open(pdf_of(build(config))) as pdf:
         heads = [_running_head(page) for page in pdf.pages[3:]]
+        titles = {_title_head(page) for page in pdf.pages[1:]}
     assert "Channels" in heads
     assert not any("Diplomatic" in head for head in heads)
+    assert titles == {"The Northern Sea Route"}  # the main title, before its colon: never cut with an ellipsis
+    (folder / "briefing.yaml").write_text(yaml.replace("title: Test Briefing\n", title + "short-title: Arctic Shipping\n"),
+                                          encoding="utf-8")
+    with pdfplumber.open(_pdf(build(config))) as pdf:
+        assert {_title_head(page) for page in pdf.pages[1:]} == {"Arctic Shipping"}  # the References' pages too
 
 
 def test_chronology_dates_stay_on_one_line(us_iran_build: BuildResult) -> None:

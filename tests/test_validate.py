@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,17 @@ def test_symlink_out_of_the_folder_is_refused(content_tree: ContentTree, tmp_pat
     folder = content_tree({"briefing.yaml": 'title: T\ndate: "2025-06-01"\nsections: [sections/link.md]\n'})
     (folder / "sections" / "link.md").symlink_to(secret)
     assert problems(folder) == ["briefing.yaml:3:12: error: 'sections/link.md' points outside the briefing folder"]
+
+
+def test_a_pipe_or_a_folder_named_as_a_file_is_refused_without_reading_it(content_tree: ContentTree) -> None:
+    """Opening a named pipe would wait forever for a writer: it is refused by its kind, never opened."""
+    folder = content_tree({"briefing.yaml": 'title: T\ndate: "2025-06-01"\nsections: [sections/pipe.md, sections]\n'})
+    os.mkfifo(folder / "sections" / "pipe.md")
+    assert problems(folder) == [
+        "briefing.yaml:3:12: error: 'sections/pipe.md' is not a regular file (a device, a pipe or a socket); "
+        "a file is expected",
+        "briefing.yaml:3:30: error: 'sections' is a folder; a file is expected",
+    ]
 
 
 def test_bibtex_references(content_tree: ContentTree) -> None:

@@ -49,6 +49,17 @@ def test_outputs_caches_and_temporary_files_are_not_inputs(folder: Path, tmp_pat
     assert not paths.is_input(tmp_path.resolve() / "elsewhere.md")
 
 
+def test_a_shared_theme_beside_briefings_yaml_is_an_input(folder: Path, tmp_path: Path) -> None:
+    """A theme may live in the tree a ``briefings.yaml`` shares: saving its logo rebuilds the briefing."""
+    tree = tmp_path / "tree"
+    shutil.move(folder, tree / "brief")
+    (tree / "briefings.yaml").write_text("theme: house\n", encoding="utf-8")
+    paths = _paths(tree / "brief", tmp_path)
+    assert paths.is_input(tree.resolve() / "house" / "logo.svg")
+    assert paths.is_input(tree.resolve() / "briefings.yaml")
+    assert not paths.is_input(tree.resolve() / "brief" / "output" / "brief.pdf")
+
+
 def test_one_save_is_one_change_and_outputs_are_never_one(feed: ChangeFeed, folder: Path) -> None:
     output = folder / "output"
     output.mkdir()
