@@ -77,7 +77,7 @@ def test_a_heading_can_give_its_running_head_a_short_form(content_tree: ContentT
     assert titles == {"The Northern Sea Route"}  # the main title, before its colon: never cut with an ellipsis
     (folder / "briefing.yaml").write_text(yaml.replace("title: Test Briefing\n", title + "short-title: Arctic Shipping\n"),
                                           encoding="utf-8")
-    with pdfplumber.open(_pdf(build(config))) as pdf:
+    with pdfplumber.open(pdf_of(build(config))) as pdf:
         assert {_title_head(page) for page in pdf.pages[1:]} == {"Arctic Shipping"}  # the References' pages too
 
 
