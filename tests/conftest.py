@@ -6,7 +6,7 @@ import fcntl
 import os
 import pickle
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from briefing.cli import STARTER_DIR
 from briefing.config import BuildConfig, Variant
 from briefing.pipeline import BuildResult, build
 
-from .helpers import briefing_yaml
+from .helpers import briefing_yaml, close_plumbed
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 US_IRAN_DIR = PROJECT_DIR / "content" / "us-iran-relations"
@@ -45,6 +45,13 @@ MINIMAL_FILES = {
 
 
 ContentTree = Callable[..., Path]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_pdfs_closed() -> Iterator[None]:
+    """The PDFs ``helpers.plumber`` keeps open for the whole run, closed at its end."""
+    yield
+    close_plumbed()
 
 
 @pytest.fixture

@@ -107,15 +107,27 @@ def plumber(path: Path) -> Iterator[pdfplumber.PDF]:
     """A PDF opened with pdfplumber once per file version, its pages parsed once, for every test that reads it.
 
     For the shared builds, which many tests read character by character: parsing a long PDF's
-    characters takes seconds, and pdfplumber keeps them on each page once parsed. Read only.
+    characters takes seconds, and pdfplumber keeps them on each page once parsed. Read only; the
+    files stay open until ``close_plumbed`` (the session's end), as an unclosed file is a warning.
     """
-    stat = path.stat()
-    yield _plumber(path.resolve(), stat.st_size, stat.st_mtime_ns)
+    key, stat = path.resolve(), path.stat()
+    version = (stat.st_size, stat.st_mtime_ns)
+    cached = _PLUMBED.get(key)
+    if cached is None or cached[0] != version:
+        if cached is not None:
+            cached[1].close()
+        cached = _PLUMBED[key] = (version, pdfplumber.open(key))
+    yield cached[1]
 
 
-@functools.lru_cache(maxsize=8)
-def _plumber(path: Path, size: int, mtime_ns: int) -> pdfplumber.PDF:
-    return pdfplumber.open(path)
+_PLUMBED: dict[Path, tuple[tuple[int, int], pdfplumber.PDF]] = {}
+
+
+def close_plumbed() -> None:
+    """Close every PDF ``plumber`` opened."""
+    for _, pdf in _PLUMBED.values():
+        pdf.close()
+    _PLUMBED.clear()
 
 
 def plumber_page_texts(path: Path) -> list[str]:
