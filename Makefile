@@ -38,11 +38,11 @@ build: $(INSTALLED) system-deps
 
 # What CI runs (.ci/run): lint, then every test, the slow ones included.
 test: lint test-deps
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q
 
 # What a developer runs on every change: the tests not marked slow, in about a minute on 2 cores.
 test-fast: $(TEST_INSTALLED) system-deps
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not slow"
 
 bench: $(BENCH_INSTALLED) system-deps
 	@sh scripts/system-deps.sh bench
