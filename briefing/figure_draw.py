@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import figure_palette as palette
 from .figure_layout import Layout
 from .figure_model import Measure, Segment, Text
+from .fonts import SCRIPT_FACES
 from .model import FigureStyle
 
 if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays for it
@@ -26,10 +27,12 @@ if TYPE_CHECKING:  # matplotlib is imported lazily: a cached build never pays fo
     from matplotlib.figure import Figure
 
 FONT_FILES = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf",
-              "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf", "NotoSansSymbols-Regular.ttf",
-              "NotoSansSymbols2-Regular.ttf", "NotoSansMath-Regular.ttf")
-FALLBACK_FAMILIES = ["Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math"]
-"""Tried in turn, glyph by glyph, for what Noto Sans lacks (Persian and Arabic names, Hebrew, symbols),
+              "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf",
+              *(f"NotoSans{script}-{weight}.ttf" for script in SCRIPT_FACES for weight in ("Regular", "Bold")),
+              "NotoSansSymbols-Regular.ttf", "NotoSansSymbols2-Regular.ttf", "NotoSansMath-Regular.ttf")
+FALLBACK_FAMILIES = ["Noto Naskh Arabic", "Noto Sans Hebrew", *(f"Noto Sans {script}" for script in SCRIPT_FACES),
+                     "Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math"]
+"""Tried in turn, glyph by glyph, for what Noto Sans lacks (Persian and Arabic names, Hebrew, Indic, Thai…, symbols),
 as the stylesheet's font lists do."""
 PT_PER_INCH = 72.0
 MM_PER_INCH = 25.4
@@ -54,13 +57,12 @@ def figure_context(style: FigureStyle) -> Iterator[None]:
     import matplotlib
     from matplotlib import font_manager
 
-    for name in FONT_FILES:
-        path = (style.font_dir / name).resolve()
+    for path in [(style.font_dir / name).resolve() for name in FONT_FILES] + [f.path for f in style.fallback_fonts]:
         if path not in _registered_fonts and path.is_file():
             font_manager.fontManager.addfont(str(path))
             _registered_fonts.add(path)
     rc: dict[Any, Any] = {
-        "font.family": [style.sans_family, *FALLBACK_FAMILIES],
+        "font.family": font_families(style),
         "font.size": style.font_size_pt,
         "text.parse_math": False,
         "text.usetex": False,
@@ -84,6 +86,11 @@ def figure_context(style: FigureStyle) -> Iterator[None]:
         font_log.setLevel(level)
 
 
+def font_families(style: FigureStyle) -> list[str]:
+    """The figure's font list, as the stylesheet's ``--sans``: the theme's fallback families last."""
+    return [style.sans_family, *FALLBACK_FAMILIES, *dict.fromkeys(font.family for font in style.fallback_fonts)]
+
+
 def text_measure(style: FigureStyle) -> Measure:
     """Rendered text widths in points, as matplotlib sets the vendored fonts (call inside figure_context)."""
     from matplotlib.backends.backend_agg import RendererAgg
@@ -91,7 +98,7 @@ def text_measure(style: FigureStyle) -> Measure:
 
     renderer = RendererAgg(100, 100, PT_PER_INCH)  # type: ignore[no-untyped-call]
     fonts = {
-        bold: FontProperties(family=[style.sans_family, *FALLBACK_FAMILIES], size=style.font_size_pt,
+        bold: FontProperties(family=font_families(style), size=style.font_size_pt,
                              weight="bold" if bold else "normal")
         for bold in (False, True)
     }

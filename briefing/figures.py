@@ -56,12 +56,13 @@ def draw_figures(
 
     A figure taller than its limit is drawn in consecutive parts, each at full text size.
     """
-    fonts = [style.font_dir / name for name in FONT_FILES]
+    fonts = [style.font_dir / name for name in FONT_FILES] + [font.path for font in style.fallback_fonts]
     missing = [font for font in fonts if not font.is_file()]
     if missing:
         report.error(None, f"figure font not found: {', '.join(str(font) for font in missing)}")
         return {}
-    font_hashes = {font.name: cache.file_sha256(font) for font in fonts}
+    font_hashes = {(font.name if font.parent == style.font_dir else f"theme:{font.name}"): cache.file_sha256(font)
+                   for font in fonts}
     folder = cache_dir / "figures"
     drawn: dict[str, tuple[DrawnFigure, ...]] = {}
     seen: dict[str, TimelineFigureSpec] = {}
@@ -99,7 +100,7 @@ def _drawable(
             " (narrow it with from=, to= or tags=)",
         )
         return None
-    if not _labels_drawable(events, style.font_dir, report):
+    if not _labels_drawable(events, style, report):
         return None
     if not events:
         report.warning(spec.location, f"figure '{spec.id}' selects no timeline event ({_describe_filters(spec)})")
@@ -125,11 +126,12 @@ def _style_for(spec: TimelineFigureSpec, style: FigureStyle) -> FigureStyle:
     )
 
 
-def _labels_drawable(events: Sequence[TimelineEvent], font_dir: Path, report: Diagnostics) -> bool:
+def _labels_drawable(events: Sequence[TimelineEvent], style: FigureStyle, report: Diagnostics) -> bool:
     """A label with a character the fonts lack is an error at its event, not a box in the figure."""
     drawable = True
+    extra = tuple(font.path for font in style.fallback_fonts)
     for event in events:
-        for char in uncovered(event.short_label, font_dir):
+        for char in uncovered(event.short_label, style.font_dir, extra):
             drawable = False
             report.error(
                 event.location,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+import regex
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -43,10 +44,25 @@ LONG_WORD = re.compile(r"[^\s<>&]{36,}")
 """Longer runs without a space (URLs, compounds, identifiers) get break opportunities (``<wbr>``,
 markup rather than a zero-width space in the text, which copies and searches would keep):
 a table column is then never wider than the page, and no line runs off it."""
+SPACELESS_SCRIPTS = regex.compile(r"[\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}"
+                                  r"\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]")
+"""Scripts written without spaces, whose words the line breaker finds itself (Pango with libthai,
+browsers with ICU's dictionaries; ideographs break anywhere): a ``<wbr>`` every 18 letters would
+only break their words in the wrong place."""
+CLUSTER = regex.compile(r"\X")
 
 
 def _breakable(html: str) -> str:
-    return LONG_WORD.sub(lambda m: "<wbr>".join(m[0][i: i + 18] for i in range(0, len(m[0]), 18)), html)
+    return LONG_WORD.sub(_break_long_word, html)
+
+
+def _break_long_word(match: re.Match[str]) -> str:
+    """Every 18 characters, never inside a cluster: a mark cut from its letter prints on a dotted circle."""
+    word = match[0]
+    if SPACELESS_SCRIPTS.search(word):
+        return word
+    clusters = CLUSTER.findall(word)
+    return "<wbr>".join("".join(clusters[i: i + 18]) for i in range(0, len(clusters), 18))
 
 
 _RENDERED_HTML = ("caption", "body")

@@ -273,12 +273,19 @@ class Theme:
     fonts: tuple[ThemeFont, ...] = ()
     body_family: str | None = None
     heading_family: str | None = None
+    fallback_families: tuple[str, ...] = ()
+    """Families that add characters the built-in fonts lack (CJK…): last in the stacks, counted by the checks."""
     template_dirs: tuple[Path, ...] = ()
     """Override folders, first wins: the briefing's ``templates/``, the tree's, the theme folder's."""
     files: tuple[Path, ...] = ()
     """Every file of the theme a build reads (theme.yaml, logo, fonts, overrides): inputs of the build."""
     folders: tuple[Path, ...] = ()
     """Folders whose listing is an input too (a font added to the folder changes the build)."""
+
+    @property
+    def fallback_fonts(self) -> tuple[ThemeFont, ...]:
+        """The files of the fallback families, each face."""
+        return tuple(font for font in self.fonts if font.family in self.fallback_families)
 
 
 @dataclass(frozen=True)
@@ -376,6 +383,8 @@ class FigureStyle:
     """Taller figures are split into parts: text never shrinks below its size to fit a page."""
     palette: tuple[str, ...] = ()
     """Category colours from the theme; empty: Okabe & Ito's."""
+    fallback_fonts: tuple[ThemeFont, ...] = ()
+    """The theme's fallback fonts, tried after the vendored ones (a Chinese name in a label)."""
 
     @cached_property
     def months(self) -> tuple[str, ...]:

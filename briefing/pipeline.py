@@ -112,7 +112,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
     with step(3, report, slug, gate=False):  # citation keys are checked next, whatever happens here
         document = parse_document(briefing, report)
         check_images(files, document.images, report)
-        report_uncovered(files.texts, config.templates_dir / "fonts", report)
+        report_uncovered(files.texts, config.templates_dir / "fonts", report, briefing.theme.fallback_fonts)
         report_theme_uncovered(files.texts, briefing.theme, config.templates_dir / "fonts", report)
     with step(4, report, slug):
         citations = resolve_citations(document, briefing, report, config.cache_dir.resolve() if config.use_cache else None)
@@ -200,6 +200,7 @@ class _Editions:
                     language=load_language(language, config.templates_dir),
                     max_height_mm=round(geometry.text_height_mm * MAX_FIGURE_SHARE_OF_PAGE, 1),
                     palette=briefing.theme.palette,
+                    fallback_fonts=briefing.theme.fallback_fonts,
                 )
                 self.figures[geometry] = draw_figures(
                     document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report
@@ -254,6 +255,7 @@ class _Editions:
             context = VerifyContext(
                 self.prepared.document, figures, config.templates_dir / "fonts", self.prepared.texts,
                 self.image_locations, self.prepared.briefing.metadata.title_location,
+                self.prepared.briefing.theme.fallback_fonts,
             )
             verify_document(rendered, context, report, variant)
         document_id = hashlib.sha256(f"{variant.value}\n{self.inputs_digest}".encode()).hexdigest()

@@ -19,6 +19,7 @@ from .colour_vision import lightened
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
+from .fonts import SCRIPT_FACES
 from .i18n import Language, load_language, resolve_language
 from .markdown import ParsedDocument
 from .markdown_numbering import Fragment
@@ -44,6 +45,8 @@ FONT_FILES = {
     ("Noto Serif Hebrew", "normal", 700): "NotoSerifHebrew-Bold.ttf",
     ("Noto Sans Hebrew", "normal", 400): "NotoSansHebrew-Regular.ttf",
     ("Noto Sans Hebrew", "normal", 700): "NotoSansHebrew-Bold.ttf",
+    **{(f"Noto {kind} {script}", "normal", weight): f"Noto{kind}{script}-{name}.ttf"
+       for script in SCRIPT_FACES for kind in ("Serif", "Sans") for weight, name in ((400, "Regular"), (700, "Bold"))},
     ("Noto Sans Symbols", "normal", 400): "NotoSansSymbols-Regular.ttf",
     ("Noto Sans Symbols 2", "normal", 400): "NotoSansSymbols2-Regular.ttf",
     ("Noto Sans Math", "normal", 400): "NotoSansMath-Regular.ttf",
@@ -194,7 +197,9 @@ def render_html(
             return mark_languages(template.render(**context), language_tag)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
-        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir, briefing.theme.fonts)
+        theme = briefing.theme
+        context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir,
+                                         [f for f in theme.fonts if f not in theme.fallback_fonts], theme.fallback_fonts)
         return mark_languages(template.render(**context), language_tag)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)

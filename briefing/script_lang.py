@@ -27,7 +27,8 @@ LANGUAGE_SCRIPTS: dict[str, str] = {
     "ru": "Cyrillic", "uk": "Cyrillic", "bg": "Cyrillic", "sr": "Cyrillic", "mk": "Cyrillic",
     "be": "Cyrillic", "kk": "Cyrillic", "fa": "Arabic", "ar": "Arabic", "ur": "Arabic", "ps": "Arabic",
     "he": "Hebrew", "yi": "Hebrew", "el": "Greek", "zh": "Han", "ja": "Han", "ko": "Hangul",
-    "hi": "Devanagari", "mr": "Devanagari", "ne": "Devanagari",
+    "hi": "Devanagari", "mr": "Devanagari", "ne": "Devanagari", "bn": "Bengali", "as": "Bengali", "ta": "Tamil",
+    "th": "Thai", "ka": "Georgian", "hy": "Armenian", "am": "Ethiopic", "ti": "Ethiopic",
 }
 """The script a language is written in: a run in the page's own script is not marked."""
 

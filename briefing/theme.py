@@ -27,7 +27,7 @@ QUARTO_THEME_KEYS = {"color": "colors", "colours": "colors", "colour": "colors",
 COLOR_KEYS = ("accent", "ink")
 MIN_CONTRAST = {"ink": 4.5, "accent": 3.0}
 """WCAG 2 AA on white paper: body text 4.5:1; the accent sets headings, rules and marks, 3:1."""
-FONT_KEYS = ("folder", "body", "heading")
+FONT_KEYS = ("folder", "body", "heading", "fallback")
 LOGO_SUFFIXES = (".svg", ".png")
 OVERRIDABLE = ("partials/", "css/")
 """Template overrides replace pieces, never the page templates (whose structure the layout checks rely on)."""
@@ -206,7 +206,8 @@ class _ThemeReader:
 
     def fonts(self, value: Any, base: Path) -> dict[str, Any]:
         if not isinstance(value, LocatedDict):
-            self.report.error(getattr(value, "location", None), "theme 'fonts' must be a mapping: folder, body, heading")
+            self.report.error(getattr(value, "location", None),
+                              "theme 'fonts' must be a mapping: folder, body, heading, fallback")
             return {}
         for key in value:
             if key not in FONT_KEYS:
@@ -235,9 +236,27 @@ class _ThemeReader:
                                   f"{', '.join(families) or 'none'}")
                 continue
             found[f"{role}_family"] = str(name)
-        if "body" not in value and "heading" not in value and len(families) == 1:
+        if "fallback" in value:
+            found["fallback_families"] = self.fallback_families(value, families, folder_value)
+        elif "body" not in value and "heading" not in value and len(families) == 1:
             found["body_family"] = families[0]
         return found
+
+    def fallback_families(self, fonts: LocatedDict, families: list[str], folder: str) -> tuple[str, ...]:
+        """``fallback: [Noto Sans CJK SC]``: families of the folder that add characters, after the built-in fonts."""
+        value = fonts["fallback"]
+        names = value if isinstance(value, LocatedList) else [value]
+        found: list[str] = []
+        for name in names:
+            where = getattr(name, "location", fonts.location)
+            if not isinstance(name, LocatedStr) or name not in families:
+                self.report.error(where, f"fallback font '{name}' is not in '{folder}'{did_you_mean(str(name), families)}; "
+                                         f"its families: {', '.join(families) or 'none'}")
+            elif name in (fonts.get("body"), fonts.get("heading")):
+                self.report.error(where, f"fallback font '{name}' is already the theme's body or heading font")
+            else:
+                found.append(str(name))
+        return tuple(dict.fromkeys(found))
 
     def check_overrides(self, folder: Path) -> bool:
         """A template override folder: each file replaces a built-in partial or stylesheet, and stays inside."""

@@ -21,6 +21,8 @@ class ThemeView:
     """The accent for the print edition, as ``device-cmyk()``; its text stays black ink whatever ``ink`` says."""
     body_family: str | None = None
     heading_family: str | None = None
+    fallback_families: tuple[str, ...] = ()
+    """Last in both font stacks, after the built-in fonts: they add characters, never replace them."""
 
 
 def theme_context(theme: Theme, asset_url: Callable[[Path], str]) -> ThemeView:
@@ -32,6 +34,7 @@ def theme_context(theme: Theme, asset_url: Callable[[Path], str]) -> ThemeView:
         accent_cmyk=accent_cmyk,
         body_family=theme.body_family,
         heading_family=theme.heading_family,
+        fallback_families=theme.fallback_families,
     )
 
 

@@ -19,7 +19,7 @@ from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .line_checks import check_lines
 from .markdown import ParsedDocument
-from .model import DrawnFigure
+from .model import DrawnFigure, ThemeFont
 from .page_boxes import classes_of, flow_boxes, tag_of, text_of
 from .page_fill import check_page_fill
 from .render_pdf import RenderedDocument
@@ -45,6 +45,8 @@ class VerifyContext:
     """The content's text files, to locate a character the fonts lack."""
     image_locations: dict[str, SourceLocation]
     title_location: SourceLocation | None = None
+    fallback_fonts: tuple[ThemeFont, ...] = ()
+    """A theme's fallback fonts: what they draw is no missing glyph."""
 
 
 def verify_document(rendered: RenderedDocument, context: VerifyContext, report: Diagnostics, variant: Variant) -> None:
@@ -169,7 +171,7 @@ def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation
         right = left + page_box.width
         for box in flow_boxes(page_box):
             if isinstance(box, boxes.TextBox):
-                for char in uncovered(box.text, context.font_dir):
+                for char in uncovered(box.text, context.font_dir, tuple(f.path for f in context.fallback_fonts)):
                     missing.setdefault(char, number)
                 what = f"text '{box.text.strip()[:40]}'"
                 # The content line that holds the text, when it is written there as it is printed.
@@ -185,7 +187,7 @@ def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation
                 message = f"page {number}: {what} runs {overflow / PX_PER_MM:.1f} mm outside the text area"
                 report.error(located or where, message)
     for char, number in missing.items():
-        report.error(first_occurrence(char, context.texts) or where, missing_glyph_message(char, number))
+        report.error(first_occurrence(char, context.texts) or where, missing_glyph_message(char, number, context.fallback_fonts))
 
 
 def _check_alt(box: Any, number: int, context: VerifyContext, where: SourceLocation, report: Diagnostics) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fonts import INVISIBLE_CATEGORIES, cmap
+from .fonts import INVISIBLE_CATEGORIES, SCRIPT_FACES, cmap
 from .model import ThemeFont
 
 WEB_FACES = (
@@ -35,12 +35,14 @@ FALLBACK_FACES = (
     ("Noto Naskh Arabic", "normal", 400, "NotoNaskhArabic-Regular.ttf"),
     ("Noto Serif Hebrew", "normal", 400, "NotoSerifHebrew-Regular.ttf"),
     ("Noto Sans Hebrew", "normal", 400, "NotoSansHebrew-Regular.ttf"),
+    *((f"Noto {kind} {script}", "normal", 400, f"Noto{kind}{script}-Regular.ttf")
+      for script in SCRIPT_FACES for kind in ("Serif", "Sans")),
     ("Noto Sans Symbols", "normal", 400, "NotoSansSymbols-Regular.ttf"),
     ("Noto Sans Symbols 2", "normal", 400, "NotoSansSymbols2-Regular.ttf"),
     ("Noto Sans Math", "normal", 400, "NotoSansMath-Regular.ttf"),
 )
 """Later in web.css's font stacks: on the page only when it shows characters they draw and Noto
-Serif does not (Persian, Hebrew, arrows…). Their bold is synthesised by the browser."""
+Serif does not (Persian, Hebrew, Hindi, Thai, arrows…). Their bold is synthesised by the browser."""
 
 BASE_REPERTOIRE = frozenset(
     [chr(c) for c in range(0x20, 0x7F)]
@@ -70,11 +72,13 @@ _lock = threading.Lock()
 
 def web_fonts(
     text: str, font_dir: Path, cache_dir: Path | None, theme_fonts: Sequence[ThemeFont] = (),
+    fallback_fonts: Sequence[ThemeFont] = (),
 ) -> list[WebFont]:
     """The faces the page needs, each subset to the characters of ``text`` it is there for.
 
     A theme's faces come first in web.css's stacks and are subset like the built-in Latin ones;
-    the built-in faces stay, for the characters a theme's font does not draw.
+    the built-in faces stay, for the characters a theme's font does not draw. A theme's fallback
+    faces come last: each carries what no built-in face draws (a Chinese quotation), or is left out.
     """
     characters = set(text)
     primary = cmap(font_dir / WEB_FACES[0][3])
@@ -85,15 +89,28 @@ def web_fonts(
     ]
     faces += [((family, style, weight, font_dir / name), latin) for family, style, weight, name in WEB_FACES]
     others = {c for c in characters - primary if unicodedata.category(c) not in INVISIBLE_CATEGORIES}
-    for face in FALLBACK_FACES:
-        drawn = others & cmap(font_dir / face[3])
-        if drawn:
-            family, style, weight, name = face
-            faces.append(((family, style, weight, font_dir / name), frozenset(drawn | set(JOINERS) | {" "})))
+    builtin = [(family, style, weight, font_dir / name) for family, style, weight, name in FALLBACK_FACES]
+    theirs = [(font.family, font.style, font.weight, font.path) for font in fallback_fonts]
+    unknown = others - frozenset().union(*(cmap(path) for *_, path in builtin))  # what only a theme's font draws
+    for pool, group in ((others, builtin), (unknown, theirs)):
+        for family, style, weight, path in group:
+            drawn = pool & cmap(path)
+            if drawn:
+                wanted = drawn | (_decompositions(drawn) & cmap(path)) | set(JOINERS) | {" "}
+                faces.append(((family, style, weight, path), frozenset(wanted)))
     return [
         WebFont(family, style, weight, "data:font/woff2;base64," + _subset(path, wanted, cache_dir))
         for (family, style, weight, path), wanted in faces
     ]
+
+
+def _decompositions(characters: set[str]) -> set[str]:
+    """The parts the browser's shaper splits characters into, which must stay in the subset's cmap.
+
+    HarfBuzz draws Thai sara am (ำ) as nikhahit + sara aa and a split Bengali or Tamil vowel (ো, ொ)
+    as its two halves, looked up by character: without them the whole cluster is left blank.
+    """
+    return {part for c in characters for form in ("NFD", "NFKD") for part in unicodedata.normalize(form, c)}
 
 
 def _subset(path: Path, characters: frozenset[str], cache_dir: Path | None) -> str:

@@ -72,15 +72,18 @@ def content_tree(tmp_path: Path) -> ContentTree:
     return make
 
 
-def build_once(tmp_path_factory: pytest.TempPathFactory, content: Path, variants: tuple[Variant, ...]) -> BuildResult:
+def build_once(
+    tmp_path_factory: pytest.TempPathFactory, content: Path, variants: tuple[Variant, ...], name: str | None = None
+) -> BuildResult:
     """Build a fixture briefing once for the whole run, shared by every xdist worker.
 
     The first worker to ask builds under a lock in the run's shared temporary folder; the others
-    wait for it and read the same files (a build record says which outputs it wrote).
+    wait for it and read the same files (a build record says which outputs it wrote). ``name``
+    tells apart briefings written by tests into folders of the same name (default: the folder's).
     """
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's, common to every worker
-    name = f"{content.name}-{'-'.join(v.value for v in variants)}"
+    name = f"{name or content.name}-{'-'.join(v.value for v in variants)}"
     folder = shared / "builds" / name
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "result.pickle"

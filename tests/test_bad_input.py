@@ -835,8 +835,10 @@ def test_missing_glyph_in_a_figure_label_is_a_located_error(
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--quiet", "--variant", "pdf", "--out", "out", "brief"]) == 1
     assert (  # found before anything is drawn: the chronology would print the title with a box too
-        "brief/timeline.yaml:2:43: error: '中' (U+4E2D) is in none of the embedded fonts "
-        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Symbols, Symbols 2 and Math); it would print as an empty box"
+        "brief/timeline.yaml:2:43: error: '中' (U+4E2D) and 1 more (国) are in none of the embedded fonts "
+        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Devanagari, Bengali, Tamil, Thai, Georgian, Armenian, Ethiopic, "
+        "Symbols, Symbols 2 and Math); they would print as empty boxes: put a font that draws them (such as Noto Sans "
+        "CJK SC (or TC, JP, KR)) in a theme's font folder and name its family under 'fallback:' (README, \"Themes\")"
     ) in capsys.readouterr().err.splitlines()
     assert not (tmp_path / "out").exists()
 

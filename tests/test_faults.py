@@ -533,7 +533,9 @@ REFUSED_BEFORE_LAYOUT = [
     pytest.param(
         {"sections/one.md": "# One\n\nA sign \u6f22 here [@ref1].\n"},
         ["sections/one.md:3:8: error: '\u6f22' (U+6F22) is in none of the embedded fonts (Noto Serif, Sans, Naskh Arabic, "
-         "Hebrew, Symbols, Symbols 2 and Math); it would print as an empty box"],
+         "Hebrew, Devanagari, Bengali, Tamil, Thai, Georgian, Armenian, Ethiopic, Symbols, Symbols 2 and Math); it would "
+         "print as an empty box: put a font that draws it (such as Noto Sans CJK SC (or TC, JP, KR)) in a theme's font "
+         "folder and name its family under 'fallback:' (README, \"Themes\")"],
         id="characters-no-font-draws",
     ),
     pytest.param(

@@ -61,7 +61,9 @@ def test_glyph_missing_from_the_fonts_is_located_in_the_content(
     folder = content_tree({"sections/one.md": "# One\n\nText citing [@ref1], with 漢 in it.\n"})
     assert failures(folder, tmp_path) == [
         "sections/one.md:3:27: error: '漢' (U+6F22, page 3) is in none of the embedded fonts "
-        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Symbols, Symbols 2 and Math); it would print as an empty box"
+        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Devanagari, Bengali, Tamil, Thai, Georgian, Armenian, Ethiopic, "
+        "Symbols, Symbols 2 and Math); it would print as an empty box: put a font that draws it (such as Noto Sans "
+        "CJK SC (or TC, JP, KR)) in a theme's font folder and name its family under 'fallback:' (README, \"Themes\")"
     ]
 
 
