@@ -197,14 +197,22 @@ def _draw_texts(axes: Axes, texts: tuple[Text, ...], style: FigureStyle) -> None
 # --------------------------------------------------------------------------- SVG output
 
 
-def svg_bytes(figure: Figure) -> bytes:
-    """The SVG with real text and no timestamps, sized in millimetres, so equal input gives equal bytes."""
+def svg_bytes(figure: Figure, text_as_paths: bool = False) -> bytes:
+    """The SVG with real text (or its glyphs drawn as shapes) and no timestamps, sized in millimetres,
+    so equal input gives equal bytes.
+
+    The web edition shows a figure as an image, which cannot use the page's fonts: drawn as shapes,
+    its labels look the same on every reader's machine, whatever script they are in (the alt text
+    says them).
+    """
+    import matplotlib
     from matplotlib.backends.backend_svg import FigureCanvasSVG
 
     buffer = io.BytesIO()
     canvas = FigureCanvasSVG(figure)
-    canvas.print_figure(buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="none",
-                        edgecolor="none")
+    with matplotlib.rc_context({"svg.fonttype": "path" if text_as_paths else "none"}):
+        canvas.print_figure(buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="none",
+                            edgecolor="none")
     width_in, height_in = (float(v) for v in figure.get_size_inches())
     return _with_mm_size(buffer.getvalue().decode("utf-8"), width_in, height_in).encode("utf-8")
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FIGURE_CODE_VERSION", "cache_key", "draw_figures", "make_timeline", "select_events"]
 
-FIGURE_CODE_VERSION = "3"
+FIGURE_CODE_VERSION = "4"
 """Bump when the drawing code changes what a figure looks like: it invalidates the cache."""
 MAX_FIGURE_EVENTS = 200
 """More events than this make a figure no reader can use (and minutes of drawing): narrow it."""
@@ -314,13 +314,13 @@ def _draw_parts(
             count += 1
         parts = []
         for chunk, layout in zip(chunks, layouts, strict=True):
-            full = svg_bytes(draw_layout(layout, style))
-            shapes = without_text(full)
+            drawn = draw_layout(layout, style)
+            shapes = without_text(svg_bytes(drawn))
             parts.append(
                 cache.DrawnPart(
                     svg=shapes,
                     print_svg=in_cmyk(shapes),
-                    html_svg=full,
+                    html_svg=svg_bytes(drawn, text_as_paths=True),
                     alt_text=alt_text(chunk, style.language, layout),
                     width_mm=round(layout.width * MM_PER_PT, 4),
                     height_mm=round(layout.height * MM_PER_PT, 4),

@@ -30,6 +30,7 @@ from .fonts import report_uncovered
 from .i18n import load_language, resolve_language
 from .images import check_images
 from .impose import booklet_sheet_sides, impose_booklet
+from .layout_parts import KeptLayouts
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
 from .markdown import ParsedDocument, parse_document
@@ -119,12 +120,15 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
     return Prepared(briefing, document, citations, files.texts)
 
 
-def build(config: BuildConfig, report: Diagnostics | None = None) -> BuildResult:
-    """Turn ``config.content_dir`` into verified outputs in ``config.output_dir``."""
+def build(config: BuildConfig, report: Diagnostics | None = None, kept: KeptLayouts | None = None) -> BuildResult:
+    """Turn ``config.content_dir`` into verified outputs in ``config.output_dir``.
+
+    A long-lived process passes the same ``kept`` to every build: References it laid out serve again.
+    """
     started = time.perf_counter()
     if report is None:
         report = Diagnostics(strict=config.strict)
-    editions = _prepare(config, report)
+    editions = _prepare(config, report, kept)
     editions.render_in_parallel(config.variants, config.workers)
     rendered_files = {variant: editions.render(variant) for variant in config.variants}
     if report.has_failures():
@@ -149,11 +153,11 @@ def render_web_edition(config: BuildConfig, report: Diagnostics) -> bytes:
     return edition.data
 
 
-def _prepare(config: BuildConfig, report: Diagnostics) -> _Editions:
+def _prepare(config: BuildConfig, report: Diagnostics, kept: KeptLayouts | None = None) -> _Editions:
     """Stages 1-5, once for every edition: the content checked and parsed, the figures drawn."""
     prepared = check(config, report)
     epoch = config.epoch if config.epoch is not None else resolve_epoch(config.content_dir, config.generated_dirs())
-    editions = _Editions(config, prepared, config.paper or prepared.briefing.metadata.paper, epoch, report)
+    editions = _Editions(config, prepared, config.paper or prepared.briefing.metadata.paper, epoch, report, kept)
     editions.figures_for(PAGE_GEOMETRY[editions.paper])  # the digital edition's: most editions share them
     return editions
 
@@ -169,8 +173,12 @@ class RenderedEdition:
 class _Editions:
     """Renders each variant once from the one parse of the content."""
 
-    def __init__(self, config: BuildConfig, prepared: Prepared, paper: Paper, epoch: int, report: Diagnostics) -> None:
+    def __init__(
+        self, config: BuildConfig, prepared: Prepared, paper: Paper, epoch: int, report: Diagnostics,
+        kept: KeptLayouts | None = None,
+    ) -> None:
         self.config, self.prepared, self.paper, self.report = config, prepared, paper, report
+        self.kept = kept
         self.epoch = epoch
         self.built = dt.datetime.fromtimestamp(epoch, dt.UTC)
         folder = prepared.briefing.folder
@@ -301,26 +309,38 @@ class _Editions:
         briefing, config = self.prepared.briefing, self.config
         font_config = new_font_config()
         parts = layout_parts.Parts(
-            body_html=lambda tail: self._html(variant, citations, geometry, figures, tail_pages=tail),
+            body_html=lambda tail, to_verso: self._html(variant, citations, geometry, figures, tail_pages=tail,
+                                                        tail_to_verso=to_verso),
             references_html=lambda part: self._references_html(variant, citations, geometry, part),
             layout=lambda html: self._layout(variant, html, font_config),
+            layout_references=lambda html: self._layout(variant, html, font_config, keep=True),
         )
         multiple = page_multiple_for(edition(variant), briefing.print_settings.stitched)
         guess = layout_parts.recall(config, variant, geometry)
-        estimate = layout_parts.estimate_reference_pages(citations, geometry)
+        estimate = 0 if guess is not None else layout_parts.estimate_reference_pages(
+            parts, citations, geometry, self._source_chars())
         rendered, counts = layout_parts.lay_out(parts, citations, multiple, guess, estimate)
         layout_parts.remember(config, variant, geometry, counts)
         return rendered
 
+    def _source_chars(self) -> int:
+        """The length of the body's Markdown, from which a cold build estimates its pages."""
+        document = self.prepared.document
+        fragments = [document.bottom_line, document.summary, *document.sections, *document.appendices,
+                     *document.event_summaries]
+        return sum(len(fragment.source.text) for fragment in fragments if fragment is not None)
+
     def _html(
         self, variant: Variant, citations: Citations, geometry: PageGeometry,
         figures: dict[str, tuple[DrawnFigure, ...]], tail_pages: int = 0, handout_fit: int = 0,
+        tail_to_verso: bool = False,
     ) -> str:
         briefing, document = self.prepared.briefing, self.prepared.document
         with step(6, self.report, self._label(variant), announced=self.announced):
             return render_html(
                 briefing, document, citations, figures, geometry, variant, self.config.templates_dir,
                 self.built, self.report, tail_pages, handout_fit, cache_dir=self.config.cache_dir.resolve(),
+                tail_to_verso=tail_to_verso,
             )
 
     def _references_html(
@@ -332,16 +352,23 @@ class _Editions:
                 self.report,
             )
 
-    def _layout(self, variant: Variant, html: str, font_config: Any = None) -> RenderedDocument:
+    def _layout(self, variant: Variant, html: str, font_config: Any = None, keep: bool = False) -> RenderedDocument:
+        """Lay out ``html``; with ``keep``, a layout of the same HTML kept from an earlier build serves."""
         config = self.config
         allowed = [config.templates_dir, config.cache_dir.resolve(), *variant_resource_dirs(variant),
                    *theme_asset_dirs(self.prepared.briefing.theme)]
         template = config.templates_dir / edition(variant).template
-        with step(7, self.report, self._label(variant), announced=self.announced):
+
+        def lay_out(report: Diagnostics) -> RenderedDocument:
             return render_pdf(
-                html, self.prepared.briefing.folder, allowed, template, self.report, self.image_locations,
+                html, self.prepared.briefing.folder, allowed, template, report, self.image_locations,
                 font_config, **variant_options(variant),
             )
+
+        with step(7, self.report, self._label(variant), announced=self.announced):
+            if keep and self.kept is not None:
+                return self.kept.lay_out(variant.value, html, lay_out, self.report)
+            return lay_out(self.report)
 
 
 HANDOUT_MIN_LAST_PAGE_FILL = 0.5

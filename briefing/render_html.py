@@ -107,11 +107,13 @@ def render_html(
     tail_pages: int = 0,
     handout_fit: int = 0,
     cache_dir: Path | None = None,
+    tail_to_verso: bool = False,
 ) -> str:
     """Render the briefing up to its References (laid out apart: ``render_references``).
 
     Template errors become located diagnostics. ``tail_pages`` follow the References' placeholder
-    page to be dropped after layout: they make the engine's page count the whole document's;
+    page to be dropped after layout: they make the engine's page count the whole document's (with
+    ``tail_to_verso``, the last on a left-hand page: the engine pads to an even count);
     ``handout_fit`` is how far the handout is condensed to fit its page (see ``HANDOUT_FIT_STEPS``);
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
@@ -173,6 +175,7 @@ def render_html(
         "bibliography": citations.bibliography,
         "figures": figures,
         "tail_pages": tail_pages,
+        "tail_to_verso": tail_to_verso,
         "handout": handout,
         "handout_fit": handout_fit,
         "bottom_line": bottom_line,

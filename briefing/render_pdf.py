@@ -6,7 +6,7 @@ import logging
 from collections import ChainMap
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,8 +14,10 @@ from urllib.parse import unquote, urlsplit
 
 from .config import Variant
 from .editions import TAGGED_PDF, edition
+from .engine_html import prepare_for_engine
 from .errors import Diagnostics, SourceLocation
 from .model import PrintSettings
+from .pdf_hyphens import mark_automatic_hyphens
 from .pdf_tags import tag_finisher
 from .press import DEFAULT_CONDITION, finish_for_press
 
@@ -53,13 +55,17 @@ class RenderedDocument:
     """The template the HTML came from, for messages about the layout."""
     url_locations: MutableMapping[str, SourceLocation]
     """Where the content names each URL the engine may complain about (filled while fetching)."""
+    files_read: list[Path] = field(default_factory=list)
+    """The local files the engine read while laying out (fonts, images, profiles)."""
 
 
-def _confined_fetcher(allowed_roots: Sequence[Path], url_locations: dict[str, SourceLocation]) -> Any:
+def _confined_fetcher(
+    allowed_roots: Sequence[Path], url_locations: dict[str, SourceLocation], files_read: list[Path] | None = None,
+) -> Any:
     """A URL fetcher that serves local files under ``allowed_roots`` and nothing else.
 
     A refused URL asked for while a content image is being read (an SVG naming a remote file)
-    is located at that image: ``url_locations`` learns it.
+    is located at that image: ``url_locations`` learns it. ``files_read`` learns every file served.
     """
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -76,6 +82,8 @@ def _confined_fetcher(allowed_roots: Sequence[Path], url_locations: dict[str, So
                 if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     if url in url_locations:
                         last_content_image[:] = [url_locations[url]]
+                    if files_read is not None:
+                        files_read.append(path)
                     return URLFetcherResponse(url, body=path.read_bytes())
             if last_content_image and url not in url_locations:
                 url_locations[url] = last_content_image[0]
@@ -133,13 +141,14 @@ def render_pdf(
     from weasyprint import HTML
 
     locations = dict(url_locations or {})
-    fetcher = _confined_fetcher([base_dir, *allowed_roots], locations)
+    files_read: list[Path] = []
+    fetcher = _confined_fetcher([base_dir, *allowed_roots], locations, files_read)
     where = SourceLocation(template)
     with engine_messages(report, where, locations):
-        document = HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
+        document = HTML(string=prepare_for_engine(html), base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
             font_config=font_config, **{**TAGGED_PDF, **options}
         )
-    return RenderedDocument(document, template, locations)
+    return RenderedDocument(document, template, locations, files_read)
 
 
 def new_font_config() -> Any:
@@ -175,7 +184,12 @@ def write_pdf(
     press = (
         partial(finish_for_press, document_id=document_id, condition=condition) if edition(variant).press else None
     )
-    finisher = tag_finisher(rendered.html_path.parent, then=press)  # tags a screen reader can use
+    tags = tag_finisher(rendered.html_path.parent, then=press)  # tags a screen reader can use
+
+    def finisher(document: Any, pdf: Any) -> None:
+        mark_automatic_hyphens(document, pdf)  # copied and searched as the word: "durable", not "dur- able"
+        tags(document, pdf)
+
     options = {**variant_options(variant), "pdf_identifier": document_id[:32].encode("ascii")}
     with engine_messages(report, SourceLocation(rendered.html_path), rendered.url_locations):
         data: bytes = rendered.document.write_pdf(finisher=finisher, **options)

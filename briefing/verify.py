@@ -173,21 +173,28 @@ def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation
             if isinstance(box, boxes.TextBox):
                 for char in uncovered(box.text, context.font_dir, tuple(f.path for f in context.fallback_fonts)):
                     missing.setdefault(char, number)
-                what = f"text '{box.text.strip()[:40]}'"
-                # The content line that holds the text, when it is written there as it is printed.
-                located = first_occurrence(box.text.strip()[:40], context.texts) if box.text.strip() else None
             elif isinstance(box, boxes.ReplacedBox):
                 _check_alt(box, number, context, where, report)
-                what = f"image '{box.element.get('src', '').rsplit('/', 1)[-1][:60]}'"
-                located = _image_location(box.element.get("src", ""), context)
             else:
                 continue
             overflow = max(left - box.position_x, box.position_x + box.margin_width() - right)
-            if overflow > OVERFLOW_TOLERANCE_PX:
+            if overflow > OVERFLOW_TOLERANCE_PX:  # only then is the content searched for the box's source
+                what, located = _described(box, context)
                 message = f"page {number}: {what} runs {overflow / PX_PER_MM:.1f} mm outside the text area"
                 report.error(located or where, message)
     for char, number in missing.items():
         report.error(first_occurrence(char, context.texts) or where, missing_glyph_message(char, number, context.fallback_fonts))
+
+
+def _described(box: Any, context: VerifyContext) -> tuple[str, SourceLocation | None]:
+    """What a reader would call the box, and where the content writes it (the text as printed, or the image)."""
+    from weasyprint.formatting_structure import boxes
+
+    if isinstance(box, boxes.TextBox):
+        text = box.text.strip()[:40]
+        return f"text '{text}'", first_occurrence(text, context.texts) if text else None
+    src = box.element.get("src", "")
+    return f"image '{src.rsplit('/', 1)[-1][:60]}'", _image_location(src, context)
 
 
 def _check_alt(box: Any, number: int, context: VerifyContext, where: SourceLocation, report: Diagnostics) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -133,7 +134,7 @@ Builder = Callable[[BuildConfig, Diagnostics], BuildResult]
 
 def watch(config: BuildConfig, quiet_time: float = QUIET_TIME, max_builds: int | None = None) -> int:
     """Rebuild whenever a file of the briefing or the templates is saved; bad content never stops it."""
-    from .pipeline import build  # imported once: every rebuild after the first is warm
+    build = warm_builder()
 
     LOGGER.info("watching %s (Ctrl-C to stop)", config.content_dir)
     builds = 0
@@ -151,6 +152,15 @@ def watch(config: BuildConfig, quiet_time: float = QUIET_TIME, max_builds: int |
     except KeyboardInterrupt:
         LOGGER.info("stopped watching")
     return 0
+
+
+def warm_builder() -> Builder:
+    """Builds for one long-lived process: the pipeline imported once, and References laid out by one
+    build kept for the next (``layout_parts.KeptLayouts``)."""
+    from .layout_parts import KeptLayouts
+    from .pipeline import build
+
+    return partial(build, kept=KeptLayouts())
 
 
 def attempt(action: Callable[[], T], report: Diagnostics) -> tuple[T | None, list[Diagnostic] | None]:

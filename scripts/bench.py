@@ -161,7 +161,8 @@ WATCH_PROBE = """
 import json, sys, time
 from pathlib import Path
 from briefing.config import BuildConfig, Variant
-from briefing.pipeline import build
+from briefing.watch import warm_builder
+build = warm_builder()                          # what `briefing watch` builds with
 folder = Path(sys.argv[1]); section = sorted((folder / "sections").glob("*.md"))[0]
 config = BuildConfig(content_dir=folder, variants=(Variant.PDF,), cache_dir=folder.parent / ".cache")
 build(config)                                   # the watcher's first build warms the process

@@ -34,7 +34,7 @@ WHOLE_TEMPLATE = """{% extends "body.html" %}
   {% for entry in bibliography %}
     <li id="ref-{{ entry.key }}">{{ entry.html | safe }}
       {%- if entry.cited_in %} <span class="cited-on">
-      {{- t['cited-on-page'] if entry.cited_in | length == 1 else t['cited-on-pages'] }} {% for index in entry.cited_in -%}
+      {{- t['cited-on-page'] if entry.cited_in | length == 1 else t['cited-on-pages'] }}&nbsp;{% for index in entry.cited_in -%}
       <a href="#cite-{{ index }}"></a>{% if not loop.last %}, {% endif %}{% endfor %}</span>{% endif -%}
     </li>
   {% endfor %}

@@ -7,12 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pdfplumber
+import pytest
 
 from briefing.config import BuildConfig, Variant
 from briefing.floats import movable, place_floats
 from briefing.pipeline import build
 
-from .conftest import ContentTree
+from .conftest import US_IRAN_DIR, ContentTree
 
 FIGURE = '<figure class="timeline-figure" id="fig-a"><img src="a.svg"><figcaption>A</figcaption></figure>'
 
@@ -66,3 +67,13 @@ def test_a_figure_that_would_leave_a_hole_gives_way_to_the_next_paragraph(
     memory = json.loads(next((tmp_path / "cache" / "layout").glob("*-pdf-*.json")).read_text(encoding="utf-8"))
     assert memory["moves"] == {"fig-tall": 1}
     assert memory["body_layouts"] == 1
+
+
+@pytest.mark.slow
+def test_a_float_stranded_by_an_earlier_move_is_moved_too(tmp_path: Path) -> None:
+    """In the US-Iran booklet, Figure 2 moved twice pushes Figure 3 off page 14, leaving it a third empty."""
+    config = BuildConfig(US_IRAN_DIR, tmp_path / "out", (Variant.BOOKLET,), cache_dir=tmp_path / "cache", epoch=0)
+    result = build(config)
+    assert not [str(d) for d in result.report.warnings if " % empty" in str(d)]
+    memory = json.loads(next((tmp_path / "cache" / "layout").glob("*-booklet-*.json")).read_text(encoding="utf-8"))
+    assert memory["moves"].get("fig-2025") == 1

@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
 import pikepdf
 import pytest
 
+from briefing.cli import STARTER_DIR
 from briefing.config import BuildConfig, Variant
 from briefing.editions import edition
 from briefing.errors import Diagnostics
 from briefing.impose import impose_booklet
+from briefing.layout_parts import KeptLayouts
 from briefing.model import BuildResult
 from briefing.pipeline import build
 from briefing.render_pdf import write_pdf
@@ -158,6 +161,28 @@ def test_wrong_guess_lays_the_body_out_again(content_tree: ContentTree, tmp_path
             assert (int(footer[1]), int(footer[2])) == (number, len(texts))
     build(config)  # remembered right this time
     assert json.loads(memory.read_text())["body_layouts"] == 1
+
+
+@pytest.mark.slow
+def test_print_edition_pads_to_an_even_count_without_knowing_the_body(content_tree: ContentTree, tmp_path: Path) -> None:
+    """The padding of the print edition does not rest on the body's page count: a body that grew by a page
+    since the last build (or a cold build, which cannot know it) is laid out once, and the count is even."""
+    folder = content_tree(long_references_files(works=40, sections=5))
+    cache = tmp_path / "cache"
+    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=cache, variants=(Variant.PRINT,))
+    build(config)
+    memory = next((cache / "layout").glob("*-print-*.json"))
+    counts = json.loads(memory.read_text())
+    assert counts["references"] >= 2
+    memory.write_text(json.dumps({**counts, "body": counts["body"] + 1}))  # the other parity
+    result = build(config)
+    assert json.loads(memory.read_text())["body_layouts"] == 1
+    texts = page_texts(result.outputs[0].path)
+    assert len(texts) % 2 == 0
+    for number, text in enumerate(texts, start=1):
+        footer = re.search(r"Page (\d+) of (\d+)", text)
+        if footer:
+            assert (int(footer[1]), int(footer[2])) == (number, len(texts))
 
 
 def _assert_same(built: Path, config: BuildConfig, variant: Variant, tmp_path: Path) -> None:
@@ -306,3 +331,57 @@ def test_padding_without_references(content_tree: ContentTree, tmp_path: Path) -
     assert f"Page {len(texts) - 1} of {len(texts)}" in texts[-2]
     assert [line for line in texts[-1].splitlines() if line.strip()] == ["UNCLASSIFIED", "UNCLASSIFIED"]
     assert "References" not in "".join(texts)
+
+
+@pytest.mark.slow
+def test_watch_lays_out_unchanged_references_once_with_the_bytes_of_a_cold_build(tmp_path: Path) -> None:
+    """A long-lived process keeps the References it laid out: the next build whose References' HTML is the
+    same uses them, one whose References changed lays them out again, and both give a cold build's bytes."""
+    folder = tmp_path / "starter"
+    shutil.copytree(STARTER_DIR, folder)
+    section = folder / "sections" / "01-background.md"
+    original = section.read_text(encoding="utf-8")
+    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
+                         variants=(Variant.PDF,), epoch=1750000000)
+    kept = KeptLayouts()
+
+    def save_and_build(text: str) -> tuple[bytes, list[object]]:
+        section.write_text(text, encoding="utf-8")
+        build(config, kept=kept)
+        return config.output_path(Variant.PDF).read_bytes(), [k.rendered for k in kept.layouts.values()]
+
+    def cold() -> bytes:
+        out = tmp_path / f"cold-{len(list(tmp_path.glob('cold-*')))}"
+        cold_config = BuildConfig(content_dir=folder, output_dir=out, cache_dir=out / "cache", variants=(Variant.PDF,),
+                                  epoch=1750000000, use_cache=False)
+        build(cold_config)
+        return cold_config.output_path(Variant.PDF).read_bytes()
+
+    save_and_build(original.replace("Shared rivers", "Edit 0. Shared rivers"))
+    _, before = save_and_build(original.replace("Shared rivers", "Edit 1. Shared rivers"))
+    data, after = save_and_build(original.replace("Shared rivers", "Edit 2. Shared rivers"))
+    assert len(after) == 1
+    assert after[0] is before[0], "the same References' HTML should be laid out once"
+    assert data == cold()
+    references = folder / "references.bib"
+    references.write_text(references.read_text(encoding="utf-8").replace("Water in Crisis", "Water at Risk"))
+    data, changed = save_and_build(original)
+    assert changed[-1] is not before[0]  # the most recently used is last
+    assert "Water at Risk" in "".join(page_texts(config.output_path(Variant.PDF)))
+    assert data == cold()
+
+
+def test_a_cold_estimate_spreads_citations_one_number_a_page() -> None:
+    """Back-link lists for a cold build's count of the References: citations spread over the body's estimated
+    pages after the front matter, each page named once per work, with the digits those pages have."""
+    from briefing.citations import BibliographyEntry, Citations
+    from briefing.layout_parts import FRONT_PAGES, plausible_backlinks
+
+    entries = (BibliographyEntry("a", "A.", tuple(range(1, 101))), BibliographyEntry("b", "B.", (1, 2, 3)),
+               BibliographyEntry("c", "C."))
+    cited = plausible_backlinks(Citations((), entries, "style"), body_pages=FRONT_PAGES + 150)
+    pages = [page for _, page in cited["a"]]
+    assert pages == sorted(set(pages))
+    assert (pages[0], pages[-1], len(pages)) == (FRONT_PAGES + 1, FRONT_PAGES + 149, 100)
+    assert cited["b"] == ((1, FRONT_PAGES + 1), (2, FRONT_PAGES + 2), (3, FRONT_PAGES + 4))
+    assert cited["c"] == ()

@@ -201,3 +201,28 @@ def test_non_utf8_file_is_located(content_tree: ContentTree) -> None:
     folder = content_tree()
     (folder / "sections" / "one.md").write_bytes(b"# One\n\nCaf\xe9\n")
     assert problems(folder) == ["sections/one.md:3:4: error: not valid UTF-8 text (save the file as UTF-8)"]
+
+
+def test_libyaml_and_the_python_composer_give_the_same_located_values() -> None:
+    """The fast composer (libyaml) must locate every value where the strict Python one does:
+    messages point at file:line:col either way."""
+    import yaml
+
+    from briefing import load
+    from tests.conftest import US_IRAN_DIR
+
+    def located(value: object) -> object:
+        if isinstance(value, dict):
+            return [(located(k), located(v)) for k, v in value.items()]
+        if isinstance(value, list):
+            return [located(v) for v in value] + [str(getattr(value, "location", ""))]
+        return (value, str(getattr(value, "location", "")))
+
+    for path in sorted(US_IRAN_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        fast, strict = load._compose(text), yaml.compose(text, Loader=load._StrictLoader)
+        assert fast is not None
+        assert strict is not None
+        plain = Diagnostics()
+        assert located(load._convert(fast, path, plain)) == located(load._convert(strict, path, plain)), path.name
+        assert not plain.items
