@@ -5,7 +5,7 @@ use), run once per build: every cluster becomes one paragraph of a pandoc JSON d
 reading order, so that "ibid.", subsequent-author substitution and disambiguation behave as in
 the real document; the bibliography files are given to pandoc as they were read, so BibTeX,
 CSL-JSON and CSL-YAML mean what they mean to every Pandoc user. Each cluster's inlines and the
-``refs`` div are read back and mapped to HTML (``pandoc_html.py``); notes of a note style become
+``refs`` div are read back and mapped to the document model (``pandoc_model.py``); notes of a note style become
 our footnotes. Our own work is what a compiler adds: keys checked and located before pandoc
 runs, pandoc's errors located in our files, and a cache keyed by content.
 """
@@ -24,53 +24,26 @@ from typing import Any
 
 from .csl_style import compact_style
 from .errors import Diagnostics, SourceLocation, did_you_mean
-from .markdown import ParsedDocument
-from .markdown_citations import CitationCluster, CitationItem
 from .model import Briefing, CitationKey, Reference, ReferenceFile
+from .model_text import BibliographyEntry, CitationCluster, CitationItem, Citations, Inline, ParsedDocument, RenderedCitation
 from .pandoc import PandocResult, PandocUnavailableError, run_pandoc
-from .pandoc_html import Json, blocks_to_html, inlines_to_html
+from .pandoc_model import Json, pandoc_blocks, pandoc_inlines, stripped
 
 ALL_REFERENCES = "*"
 """``nocite: ["*"]`` lists every reference, as Pandoc's ``nocite: "@*"``."""
 PANDOC_API_VERSION = [1, 23, 1]
-CACHE_FORMAT = 1
-"""Bump when the shape of what is cached changes (the mapping code is in the key by its own hash)."""
+CACHE_FORMAT = 2
+"""Bump when the shape of what is cached changes (the reading code is in the key by its own hash)."""
 _SUFFIXES = {"biblatex": ".bib", "bibtex": ".bibtex", "csljson": ".json", "yaml": ".yaml"}
 
 
 @dataclass(frozen=True)
-class RenderedCitation:
-    html: str
-    """Formatted by the CSL processor (escaped HTML): what stands in the running text."""
-    keys: tuple[str, ...]
-    index: int = 0
-    """The cluster's ``CitationCluster.index``: its anchor is ``cite-{index}``."""
-    note: str | None = None
-    """For a note style, the footnote's text; ``html`` is then only a narrative author name, or empty."""
-
-
-@dataclass(frozen=True)
-class BibliographyEntry:
-    key: str
-    html: str
-    cited_in: tuple[int, ...] = ()
-    """The index of every citation of this work, in reading order (links back to the pages citing it)."""
-
-
-@dataclass(frozen=True)
-class Citations:
-    clusters: tuple[RenderedCitation, ...]
-    bibliography: tuple[BibliographyEntry, ...]
-    style: str
-    note_style: bool = False
-
-
-@dataclass(frozen=True)
 class _Formatted:
-    """What pandoc returned, mapped to HTML: the cached part of the stage."""
+    """What pandoc returned, the parts we read as pandoc's JSON: the cached part of the stage."""
 
-    clusters: list[tuple[str, str | None]]
-    bibliography: list[tuple[str, str]]
+    clusters: list[Json]
+    """Each cluster's Cite inlines (a note style's note among them), mapped to the model on use."""
+    bibliography: list[tuple[str, Json]]
     warnings: list[str]
 
 
@@ -125,12 +98,15 @@ def _citations(clusters: list[CitationCluster], formatted: _Formatted, style: st
     for cluster in clusters:
         for key in dict.fromkeys(item.key for item in cluster.items):
             cited_in.setdefault(key, []).append(cluster.index)
-    rendered = tuple(
-        RenderedCitation(html, tuple(item.key for item in cluster.items), cluster.index, note)
-        for cluster, (html, note) in zip(clusters, formatted.clusters, strict=True)
-    )
-    entries = tuple(BibliographyEntry(key, html, tuple(cited_in.get(key, ()))) for key, html in formatted.bibliography)
-    return Citations(rendered, entries, style, note_style)
+    rendered = []
+    for cluster, inlines in zip(clusters, formatted.clusters, strict=True):
+        notes: list[tuple[Inline, ...]] = []
+        words = stripped(pandoc_inlines(inlines, notes.append))
+        keys = tuple(item.key for item in cluster.items)
+        rendered.append(RenderedCitation(words, keys, cluster.index, notes[0] if notes else None))
+    entries = tuple(BibliographyEntry(key, pandoc_blocks(blocks), tuple(cited_in.get(key, ())))
+                    for key, blocks in formatted.bibliography)
+    return Citations(tuple(rendered), entries, style, note_style)
 
 
 # -- the pandoc document ----------------------------------------------------------------------
@@ -254,9 +230,11 @@ def cache_key(clusters: list[CitationCluster], nocite: list[str], briefing: Brie
 
 @functools.cache
 def _mapping_code() -> str:
-    """The code that turns pandoc's output into our HTML: a change to it must not meet an old cache."""
-    here = Path(__file__).resolve().parent
-    return hashlib.sha256(b"".join((here / name).read_bytes() for name in ("citations.py", "pandoc_html.py"))).hexdigest()
+    """The code that reads pandoc's output into what is cached (``_read_output``): a change to it must not meet an old cache.
+
+    The mapping to the document model (``pandoc_model.py``) runs on every build, after the cache.
+    """
+    return hashlib.sha256(Path(__file__).resolve().read_bytes()).hexdigest()
 
 
 @functools.cache
@@ -271,8 +249,8 @@ def _read_cache(path: Path, count: int) -> _Formatted | None:
     """A cached result, or None if absent or damaged in any way (the cache is only ever a hint)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        clusters = [(str(html), None if note is None else str(note)) for html, note in data["clusters"]]
-        bibliography = [(str(key), str(html)) for key, html in data["bibliography"]]
+        clusters = [list(inlines) for inlines in data["clusters"]]
+        bibliography = [(str(key), list(blocks)) for key, blocks in data["bibliography"]]
         formatted = _Formatted(clusters, bibliography, [str(w) for w in data["warnings"]])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -372,20 +350,18 @@ def _first_line(message: str) -> str:
 
 
 def _read_output(output: Json, count: int, warnings: list[str]) -> _Formatted | None:
-    """Each cluster's HTML (and note), then every bibliography entry, from pandoc's JSON."""
+    """Each cluster's inlines (a note among them), then every bibliography entry, from pandoc's JSON."""
     blocks = output.get("blocks", [])
-    clusters: list[tuple[str, str | None]] = []
+    clusters: list[Json] = []
     for block in blocks[:count]:
         cite = _first_cite(block.get("c", []))
-        notes: list[str] = []
-        html = inlines_to_html([] if cite is None else cite["c"][1], notes.append)
-        clusters.append((html.strip(), notes[0] if notes else None))
+        clusters.append([] if cite is None else cite["c"][1])
     bibliography = []
     refs = next((b for b in blocks if b.get("t") == "Div" and b["c"][0][0] == "refs"), None)
     for entry in [] if refs is None else refs["c"][1]:
         ident = entry["c"][0][0] if entry.get("t") == "Div" else ""
         if ident.startswith("ref-"):
-            bibliography.append((ident.removeprefix("ref-"), blocks_to_html(entry["c"][1])))
+            bibliography.append((ident.removeprefix("ref-"), entry["c"][1]))
     return _Formatted(clusters, bibliography, warnings)
 
 

@@ -31,7 +31,6 @@ from .model import (
     TimelineEvent,
     TimelineFigureSpec,
 )
-from .typography import smart_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -195,7 +194,7 @@ def layout_request(
     first_part: bool = True,
     last_part: bool = True,
 ) -> LayoutRequest:
-    """The events as the placement sees them: cleaned, curly-quoted labels, days, styles."""
+    """The events as the placement sees them: cleaned labels (finished by the text pass), days, styles."""
     styles = _style_index(events, categories)
     used = list(dict.fromkeys(event.category for event in events))
     labels = {category.key: category.label for category in categories}
@@ -208,7 +207,7 @@ def layout_request(
     return LayoutRequest(
         events=tuple(
             LayoutEvent(
-                label=smart_text(_clean_label(event.short_label)),
+                label=_clean_label(event.short_label),
                 start=event.date.first_day(),
                 end=event.end.last_day() if event.end is not None else None,
                 style=styles[event.category],

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .citations import Citations
 from .config import BuildConfig, PageGeometry, Variant
 from .errors import Diagnostic, Diagnostics, OutputError
 from .floats import MAX_MOVES_PER_FLOAT, movable, place_floats
+from .model_text import Citations, plain_text
 from .page_fill import holes, stranded_floats
 from .render_html import ReferencesPart
 from .render_pdf import RenderedDocument, join
@@ -292,7 +292,7 @@ def _reckoned_pages(
     height = HEADING_MM
     for entry in citations.bibliography:
         backlinks = sum(len(str(page)) + 2 for _, page in cited.get(entry.key, ()))
-        characters = len(re.sub(r"<[^>]+>", "", entry.html)) + backlinks + 12
+        characters = len(plain_text(entry.inlines)) + backlinks + 12
         height += math.ceil(characters / per_line) * REFERENCE_LINE_MM + ENTRY_SPACE_MM
     return max(1, math.ceil(height / geometry.text_height_mm))
 

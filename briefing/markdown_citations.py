@@ -7,18 +7,17 @@ Pandoc's citation syntax as markdown-it inline rules. A citation is only recorde
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from markdown_it.rules_inline import StateInline
 
 from .errors import SourceLocation
 from .model import MarkdownSource
+from .model_text import CROSSREF_PREFIXES, CitationItem
 
 if TYPE_CHECKING:
     from .markdown_numbering import DocumentParser
 
-CROSSREF_PREFIXES = {"sec": "Section", "fig": "Figure", "tbl": "Table"}
 CITATION_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/\-]*[\w])?"
 _NARRATIVE_RE = re.compile(rf"(-?)@({CITATION_KEY})")
 _NARRATIVE_SUFFIX_RE = re.compile(r" ?\[(?![\^@])([^\[\]@\n]*)\](?![(\[:])")
@@ -33,34 +32,6 @@ _LOCATOR_RE = re.compile(
 which labels it knows), then numbers, ranges and lists ("4", "12-14", "4, 7", "iv"); the rest is suffix."""
 NOTE_PUNCTUATION = ".,;:!?"
 """Punctuation a note call moves after, as Pandoc does for English."""
-
-
-@dataclass(frozen=True)
-class CitationItem:
-    key: str
-    location: SourceLocation
-    prefix: str = ""
-    locator_label: str | None = None
-    """As written, with its period ("p.", "chap."); None for a bare number (a page)."""
-    locator: str | None = None
-    suffix: str = ""
-    """As written after the locator, punctuation included (", emphasis added")."""
-    suppress_author: bool = False
-    written_suffix: str = ""
-    """Everything written after the key (", p. 4, emphasis added"; "p. 810" in ``@key [p. 810]``):
-    what pandoc's citeproc reads the locator from."""
-
-
-@dataclass
-class CitationCluster:
-    """One citation as written (``[@a, p. 4; @b]``); ``index`` is its order in the document."""
-
-    index: int
-    items: tuple[CitationItem, ...]
-    location: SourceLocation
-    narrative: bool = False
-    in_note: bool = False
-    """Written inside a footnote: a note style formats it in the note's text, not as a note of its own."""
 
 
 def _inline_location(state: StateInline, position: int) -> SourceLocation:

@@ -29,7 +29,6 @@ from .image_size import IMAGE_SIZE_ATTRIBUTES, image_size
 from .markdown_checks import MARKDOWN_IT_NESTING
 from .markdown_citations import bracketed_citation, narrative_citation
 from .model import ImageFigure, PartialDate, TimelineFigureSpec
-from .typography import TYPOGRAPHY
 from .validate import ID_PATTERN, LANGUAGE_PATTERN, parse_partial_date
 
 if TYPE_CHECKING:
@@ -49,15 +48,17 @@ _PERCENT_VALUE_RE = re.compile(r"(?<=[\s{])(width|height)=(\d+(?:\.\d+)?%)(?=[\s
 
 
 def make_markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "maxNesting": MARKDOWN_IT_NESTING})
-    md.enable(["table", *TYPOGRAPHY])
+    # No typographer and no joining of escaped characters into the text: punctuation is the text
+    # pass's (text_finish.py), which leaves what the author escaped as written.
+    md = MarkdownIt("commonmark", {"html": False, "maxNesting": MARKDOWN_IT_NESTING})
+    md.enable(["table"]).disable(["text_join"])
     md.use(footnote_plugin).use(attrs_plugin, allowed=ALLOWED_ATTRIBUTES, spans=True)
     md.use(sub_plugin).use(superscript_plugin).use(deflist_plugin)  # H~2~O, x^2^, definition lists
     md.core.ruler.after("block", "line_blocks", _line_blocks)
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_attributes", _heading_attributes)
     md.core.ruler.after("heading_attributes", "table_captions", _table_captions)
-    md.core.ruler.after("smartquotes", "move_table_captions", _move_table_captions)
+    md.core.ruler.after("inline", "move_table_captions", _move_table_captions)
     md.core.ruler.before("inline", "percent_lengths", _quote_percent_lengths)
     md.core.ruler.at("inline", _inline_with_lines)
     md.core.ruler.after("inline", "image_figures", _image_figures)
@@ -141,12 +142,12 @@ def _table_captions(state: StateCore) -> None:
                         table_open.attrSet("id", ident)
                 inline.content = caption
                 table_open.meta["caption"] = inline
-                tokens[index + 1].meta["table_caption"] = True  # taken out after the typographer saw it
+                tokens[index + 1].meta["table_caption"] = True  # taken out once its inline rules ran
         index += 1
 
 
 def _move_table_captions(state: StateCore) -> None:
-    """The caption paragraphs leave the flow once the inline rules and the typographer have run on them."""
+    """The caption paragraphs leave the flow once the inline rules have run on them."""
     tokens = state.tokens
     index = 0
     while index < len(tokens):

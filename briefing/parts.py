@@ -12,7 +12,6 @@ from typing import Any
 from .errors import Diagnostics, did_you_mean, expected_one_of
 from .load import LocatedDict, LocatedList, LocatedStr, check_known_keys, iso_date, key_location, kind_of, text_value
 from .model import DocumentLists, Revision
-from .typography import smart_text
 
 LIST_KINDS = ("figures", "tables")
 """``lists: [figures, tables]``: the lists the front matter may hold, in the order they are set."""
@@ -82,7 +81,7 @@ def _revision(item: LocatedDict, report: Diagnostics) -> Revision | None:
     version = _revision_text(item, "version", report)
     if date is None or note is None or len(report.errors) > errors_before:
         return None
-    return Revision(date, smart_text(note), version)
+    return Revision(date, note, version)
 
 
 def _revision_text(item: LocatedDict, key: str, report: Diagnostics) -> str | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import layout_parts, manifest
-from .citations import Citations, resolve_citations
+from .citations import resolve_citations
 from .config import (
     MAX_FIGURE_SHARE_OF_PAGE,
     PAGE_GEOMETRY,
@@ -33,8 +33,9 @@ from .impose import booklet_sheet_sides, impose_booklet
 from .layout_parts import KeptLayouts
 from .load import ContentFiles, load_content
 from .log import PROGRESS_LOGGER
-from .markdown import ParsedDocument, parse_document
+from .markdown import parse_document
 from .model import Briefing, BuildResult, DrawnFigure, FigureStyle, Output, Paper
+from .model_text import Citations, ParsedDocument
 from .page_boxes import page_fill
 from .processes import run_all, worker_pool
 from .render_html import (
@@ -53,6 +54,7 @@ from .render_pdf import (
     variant_resource_dirs,
     write_pdf,
 )
+from .text_finish import finish_content, finish_figures
 from .theme_context import theme_asset_dirs
 from .theme_fonts import report_theme_uncovered
 from .validate import validate_briefing
@@ -117,6 +119,7 @@ def check(config: BuildConfig, report: Diagnostics) -> Prepared:
         report_theme_uncovered(files.texts, briefing.theme, config.templates_dir / "fonts", report)
     with step(4, report, slug):
         citations = resolve_citations(document, briefing, report, config.cache_dir.resolve() if config.use_cache else None)
+        briefing, document, citations = finish_content(briefing, document, citations)  # the one text pass
     return Prepared(briefing, document, citations, files.texts)
 
 
@@ -210,9 +213,10 @@ class _Editions:
                     palette=briefing.theme.palette,
                     fallback_fonts=briefing.theme.fallback_fonts,
                 )
-                self.figures[geometry] = draw_figures(
+                drawn = draw_figures(
                     document.timeline_figures, briefing.timeline, style, config.cache_dir.resolve(), self.report
                 )
+                self.figures[geometry] = finish_figures(drawn, briefing.metadata.language)
         return self.figures[geometry]
 
     def render(self, variant: Variant) -> RenderedEdition:

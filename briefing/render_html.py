@@ -11,22 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markdown_it.token import Token
 from markupsafe import Markup
 
-from .citations import BibliographyEntry, Citations
 from .colour_vision import lightened
 from .config import PageGeometry, Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import SCRIPT_FACES
 from .i18n import Language, load_language, resolve_language
-from .markdown import ParsedDocument
-from .markdown_numbering import Fragment
-from .markdown_render import RenderContext, render_fragment
 from .model import Briefing, DrawnFigure, Theme, TimelineEvent, TimelineFigureSpec
+from .model_html import HtmlWriter, RenderContext, WrittenEntry, runs_html, written_bibliography
+from .model_text import Citation, Citations, CrossRef, Fragment, Node, ParsedDocument, Text, TimelineFigure, walk
 from .render_web import WebNotes, backlinks, citation_places, contents_tree, web_fragment
-from .script_lang import mark_languages
 from .template_env import make_sandbox
 from .theme_context import theme_asset_dirs, theme_context, theme_font_faces
 from .web_fonts import web_fonts
@@ -75,9 +71,19 @@ def partial_names(name: str, own_folder: str | None) -> list[str]:
 def make_environment(templates_dir: Path, theme: Theme | None = None) -> jinja2.Environment:
     """The one Jinja environment: the theme's overrides first, sandboxed (see ``template_env``)."""
     env = make_sandbox(templates_dir, theme or Theme())
+    env.filters["runs"] = runs
     env.filters["css_string"] = css_string
     env.filters["readable_on"] = readable_on
     return env
+
+
+def runs(value: str) -> Markup:
+    """A finished text of a data file as page text: its languages and names marked (``{{ event.title | runs }}``).
+
+    Only where the text is the content of an element: in an attribute or a ``<title>`` the plain
+    text is what is wanted, and what ``{{ event.title }}`` prints.
+    """
+    return Markup(runs_html(value.runs)) if isinstance(value, Text) else Markup.escape(value)
 
 
 def readable_on(colour: str, background: str, minimum: float = 4.5) -> str:
@@ -118,7 +124,6 @@ def render_html(
     ``cache_dir`` keeps the web edition's font subsets from one build to the next.
     """
     env, language = _environment(briefing, templates_dir)
-    language_tag = briefing.metadata.language or language.tag
     spec = edition(variant)
     web = WebNotes() if spec.screen else None
     inline_assets = spec.inline_assets
@@ -143,11 +148,12 @@ def render_html(
             _report_template_error(error, templates_dir, report)
             return Markup("")
 
-    render_context = RenderContext(citations.clusters, document.targets, partial, language=language.tag)
+    render_context = RenderContext(citations.clusters, document.targets, partial)
+    writer = HtmlWriter(render_context)
 
     def markdown(fragment: Fragment | None) -> Markup:
-        # The one place rendered Markdown is marked safe: the renderer escapes all content text.
-        html = Markup(render_fragment(fragment, render_context)) if fragment else Markup("")
+        # The one place written Markdown is marked safe: the writer escapes all content text.
+        html = Markup(writer.fragment(fragment)) if fragment else Markup("")
         return web_fragment(html) if web is not None else html
 
     # In reading order: the web edition numbers its notes as they are rendered.
@@ -159,7 +165,8 @@ def render_html(
         ChronologyRow(
             event,
             markdown(document.event_summaries[i]),
-            partial("citation", citation=citations.clusters[c.index]) if (c := document.event_citations[i]) else Markup(""),
+            partial("citation", citation=writer.citation(citations.clusters[c.index]))
+            if (c := document.event_citations[i]) else Markup(""),
         )
         for i, event in enumerate(events)
     ]
@@ -172,7 +179,7 @@ def render_html(
         "headings": document.headings,
         "chronology": rows,
         "timeline": briefing.timeline,
-        "bibliography": citations.bibliography,
+        "bibliography": written_bibliography(citations),
         "figures": figures,
         "tail_pages": tail_pages,
         "tail_to_verso": tail_to_verso,
@@ -197,13 +204,13 @@ def render_html(
     try:
         template = env.get_template(spec.template)
         if web is None:
-            return mark_languages(template.render(**context), language_tag)
+            return template.render(**context)
         # Rendered once to learn the page's characters, then again with the fonts subset to them.
         page = template.render(**context)
         theme = briefing.theme
         context["web_fonts"] = web_fonts(page, templates_dir / "fonts", cache_dir,
                                          [f for f in theme.fonts if f not in theme.fallback_fonts], theme.fallback_fonts)
-        return mark_languages(template.render(**context), language_tag)
+        return template.render(**context)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)
     return ""
@@ -239,7 +246,7 @@ def render_references(
     env, language = _environment(briefing, templates_dir)
     asset_url = _asset_urls(briefing, {}, edition(variant).inline_assets)
     context = _page_context(briefing, geometry, variant, templates_dir, built, language, asset_url) | {
-        "bibliography": citations.bibliography,
+        "bibliography": written_bibliography(citations),
         "cited_pages": part.cited_pages,
         "first_page": part.first_page,
         "starts_left": edition(variant).bound and part.first_page % 2 == 0,
@@ -247,8 +254,7 @@ def render_references(
         "blank_pages": part.blank_pages,
     }
     try:
-        html = env.get_template(REFERENCES_TEMPLATE).render(**context)
-        return mark_languages(html, briefing.metadata.language or language.tag)
+        return env.get_template(REFERENCES_TEMPLATE).render(**context)
     except jinja2.TemplateError as error:
         _report_template_error(error, templates_dir, report)
     return ""
@@ -349,50 +355,42 @@ class Handout:
 
     figure: TimelineFigureSpec | None
     figure_number: str | None
-    sources: tuple[BibliographyEntry, ...]
+    sources: tuple[WrittenEntry, ...]
 
 
 def handout_figure(document: ParsedDocument) -> TimelineFigureSpec | None:
     """The timeline figure the key judgments (or the bottom line) refer to: the handout's, if any."""
-    referred = [child.meta["id"] for token in _front_tokens(document) for child in token.children or []
-                if child.type == "crossref"]
+    referred = [node.id for node in _front(document) if isinstance(node, CrossRef)]
     return next((spec for spec in document.timeline_figures if spec.id in referred), None)
 
 
-def _front_tokens(document: ParsedDocument) -> list[Token]:
-    return [*(document.bottom_line.tokens if document.bottom_line else []),
-            *(document.summary.tokens if document.summary else [])]
+def _front(document: ParsedDocument) -> list[Node]:
+    """The bottom line and the key judgments, without their notes' text."""
+    return [node for fragment in (document.bottom_line, document.summary) if fragment is not None
+            for node in walk(fragment.blocks, notes=False)]
 
 
 def _handout(document: ParsedDocument, citations: Citations, with_figure: bool) -> Handout:
     """The figure is the timeline figure the key judgments refer to (none if they refer to none)."""
-    front = _front_tokens(document)
     figure = handout_figure(document) if with_figure else None
-    cited = _cited_keys(front, citations)
+    cited = _cited_keys(_front(document), citations)
     if figure:
-        cited |= _cited_keys(_figure_tokens(document, figure), citations)
+        cited |= _cited_keys(_figure_caption(document, figure), citations)
     number = document.targets[figure.id].number if figure and figure.id in document.targets else None
-    sources = tuple(entry for entry in citations.bibliography if entry.key in cited)
+    sources = tuple(entry for entry in written_bibliography(citations) if entry.key in cited)
     return Handout(figure, number, sources)
 
 
-def _figure_tokens(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Token]:
+def _figure_caption(document: ParsedDocument, figure: TimelineFigureSpec) -> list[Node]:
     for fragment in [*document.sections, *document.appendices]:
-        tokens = fragment.tokens
-        for index, token in enumerate(tokens):
-            if token.type == "timeline_open" and token.meta["spec"] is figure:
-                end = next(i for i in range(index, len(tokens)) if tokens[i].type == "timeline_close")
-                return tokens[index:end]
+        for node in walk(fragment.blocks, notes=False):
+            if isinstance(node, TimelineFigure) and node.spec is figure:
+                return list(walk(node.caption, notes=False))
     return []
 
 
-def _cited_keys(tokens: list[Token], citations: Citations) -> set[str]:
-    keys: set[str] = set()
-    for token in tokens:
-        for child in token.children or []:
-            if child.type == "citation":
-                keys.update(citations.clusters[child.meta["cluster"].index].keys)
-    return keys
+def _cited_keys(nodes: list[Node], citations: Citations) -> set[str]:
+    return {key for node in nodes if isinstance(node, Citation) for key in citations.clusters[node.cluster.index].keys}
 
 
 def _template_location(error: Exception, templates_dir: Path) -> SourceLocation:

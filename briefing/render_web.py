@@ -12,11 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from markdown_it.token import Token
 from markupsafe import Markup
 
-from .markdown import ParsedDocument
-from .markdown_numbering import Heading
+from .model_text import Block, Citation, Heading, ParsedDocument, walk
 
 KEY_JUDGMENTS = "key-judgments"
 CHRONOLOGY = "chronology"
@@ -119,15 +117,15 @@ def citation_places(document: ParsedDocument) -> dict[int, str]:
     places: dict[int, str] = {}
     for front in (document.bottom_line, document.summary):
         if front is not None:
-            _walk(front.tokens, front.env, KEY_JUDGMENTS, places, numbered=False)
+            _walk(front.blocks, KEY_JUDGMENTS, places, numbered=False)
     for fragment in [*document.sections, *document.appendices]:
-        _walk(fragment.tokens, fragment.env, "", places, numbered=True)
+        _walk(fragment.blocks, "", places, numbered=True)
     for cluster in document.event_citations:
         if cluster is not None:
             places[cluster.index] = CHRONOLOGY
     for summary in document.event_summaries:
         if summary is not None:
-            _walk(summary.tokens, summary.env, CHRONOLOGY, places, numbered=False)
+            _walk(summary.blocks, CHRONOLOGY, places, numbered=False)
     return places
 
 
@@ -151,15 +149,9 @@ def backlinks(cited_in: tuple[int, ...], places: dict[int, str]) -> list[Backlin
     return groups
 
 
-def _walk(tokens: list[Token], env: dict[str, Any], place: str, places: dict[int, str], numbered: bool) -> None:
-    bodies: dict[int, list[Token]] = env.get("footnote_bodies", {})
-    for index, token in enumerate(tokens):
-        if numbered and token.type == "heading_open" and token.tag in ("h1", "h2"):
-            number = token.meta.get("number")
-            inline = tokens[index + 1] if index + 1 < len(tokens) else None
-            place = f"§\u00a0{number}" if number else (inline.content.strip() if inline else place)
-        for child in token.children or []:
-            if child.type == "citation":
-                places.setdefault(child.meta["cluster"].index, place)
-            elif child.type == "footnote_ref":
-                _walk(bodies.get(child.meta["id"], []), env, place, places, numbered=False)
+def _walk(blocks: tuple[Block, ...], place: str, places: dict[int, str], numbered: bool) -> None:
+    for node in walk(blocks):
+        if numbered and isinstance(node, Heading) and node.level <= 2:
+            place = f"§\u00a0{node.number}" if node.number else str(node.text).strip()
+        elif isinstance(node, Citation):
+            places.setdefault(node.cluster.index, place)

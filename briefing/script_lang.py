@@ -1,18 +1,15 @@
-"""Runs of text in another script -> ``<span lang="…">``, so a screen reader switches voice.
+"""A run of text in another script -> the language it is most likely in, so a screen reader switches voice.
 
 A heuristic, not language identification: the script of a run names its most likely language
 (Arabic script with a Persian-only letter is Persian, otherwise Arabic; Cyrillic is Russian unless
 the briefing itself is written in a Cyrillic language…). Text the author marked with
-``[…]{lang=xx}`` keeps the author's tag: a run inside an element whose language already has the
+``[…]{lang=xx}`` keeps the author's tag: a run inside a span whose language already has the
 run's script is left alone. Scripts come from the Unicode Character Database through ``regex``.
 
-It runs once on the finished page (``mark_languages``), so every text that reaches a reader is
-covered, whatever file it came from: Markdown prose, chronology titles, captions, references.
+The text pass (``text_finish.py``) asks it about every prose run, whatever file it came from.
 """
 
 from __future__ import annotations
-
-import re
 
 import regex
 
@@ -56,13 +53,6 @@ RUN = regex.compile("|".join(
 ))
 """A run: letters of one script, with the spaces and punctuation between two of its letters."""
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)([^>]*)>|<!--.*?-->|<![^>]*>", re.S)
-_LANG_ATTR = re.compile(r"""\slang\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
-_VOID = frozenset(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"])
-_OPAQUE = frozenset({"style", "script", "title", "textarea", "svg", "math", "code", "pre"})
-"""Elements whose text is not prose: left exactly as written."""
-
-
 def script_of(run: str) -> str:
     """The script of a run's first letter ('Han' for kana too: Japanese is told apart below)."""
     for name in SCRIPT_LANGUAGES:
@@ -83,53 +73,3 @@ def language_of(run: str, base: str) -> str | None:
     if script == "Han" and regex.search(r"\p{Script=Hiragana}|\p{Script=Katakana}", run):
         return "ja"
     return SCRIPT_LANGUAGES[script]
-
-
-def mark_text(text: str, base: str) -> str:
-    """Escaped HTML text with each foreign-script run wrapped in a ``lang`` span."""
-    out: list[str] = []
-    last = 0
-    for match in RUN.finditer(text):
-        language = language_of(match.group(), base)
-        if language is None:
-            continue
-        out += [text[last:match.start()], f'<span lang="{language}">{match.group()}</span>']
-        last = match.end()
-    out.append(text[last:])
-    return "".join(out)
-
-
-def mark_languages(page: str, base: str) -> str:
-    """The page with foreign-script runs in its text wrapped in ``<span lang>`` (see the module)."""
-    if not RUN.search(page):
-        return page
-    out: list[str] = []
-    stack: list[tuple[str, str | None]] = []  # open elements and the language each sets
-    opaque = 0
-    last = 0
-    for tag in _TAG.finditer(page):
-        out.append(_text(page[last:tag.start()], stack, base, opaque))
-        out.append(tag.group())
-        last = tag.end()
-        closing, name = tag.group(1), (tag.group(2) or "").lower()
-        if not name or name in _VOID or tag.group(3).rstrip().endswith("/"):
-            continue
-        if closing:
-            while stack:
-                top, _ = stack.pop()
-                opaque -= top in _OPAQUE
-                if top == name:
-                    break
-        else:
-            found = _LANG_ATTR.search(tag.group(3))
-            stack.append((name, next((g for g in found.groups() if g is not None), None) if found else None))
-            opaque += name in _OPAQUE
-    out.append(_text(page[last:], stack, base, opaque))
-    return "".join(out)
-
-
-def _text(text: str, stack: list[tuple[str, str | None]], base: str, opaque: int) -> str:
-    if opaque or not text.strip():
-        return text
-    inherited = next((lang for _, lang in reversed(stack) if lang), base)
-    return mark_text(text, inherited) if RUN.search(text) else text

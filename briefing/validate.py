@@ -42,7 +42,6 @@ from .model import (
 from .parts import read_lists, read_revisions
 from .press import read_print_settings
 from .theme import read_theme
-from .typography import smart_text
 
 BRIEFING_KEYS = (
     "title", "short-title", "subtitle", "date", "version", "authors", "organization", "classification",
@@ -160,14 +159,14 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
     if title is None or date is None:
         return None
     return Metadata(
-        title=smart_text(title),
+        title=title,
         title_location=config["title"].location,
         date=date,
-        subtitle=smart_text(subtitle) if subtitle else None,
-        short_title=_smart(short_title),
+        subtitle=subtitle or None,
+        short_title=short_title,
         version=text_value(config, "version", report),
         authors=_authors(config.get("authors"), report),
-        organization=_smart(text_value(config, "organization", report)),
+        organization=text_value(config, "organization", report),
         classification=text_value(config, "classification", report),
         language=language,
         paper=Paper(paper) if paper else Paper.A4,
@@ -175,11 +174,6 @@ def _metadata(config: LocatedDict, report: Diagnostics) -> Metadata | None:
         keywords=tuple(_string_list(config.get("keywords"), "keywords", report)),
         nocite=tuple(CitationKey(v.lstrip("@"), v.location) for v in _string_list(config.get("nocite"), "nocite", report)),
     )
-
-
-def _smart(text: str | None) -> str | None:
-    """Plain text a reader sees, with the prose's punctuation."""
-    return smart_text(text) if text else text
 
 
 def _choice(mapping: LocatedDict, key: str, allowed: list[str], report: Diagnostics) -> str | None:
@@ -203,19 +197,19 @@ def _authors(value: Any, report: Diagnostics) -> tuple[Author, ...]:
     if value is None:
         return ()
     if isinstance(value, LocatedStr):
-        return (Author(smart_text(str(value))),)
+        return (Author(str(value)),)
     if not isinstance(value, LocatedList):
         report.error(value.location, "'authors' must be a list of names or of {name, affiliation}")
         return ()
     authors = []
     for item in value:
         if isinstance(item, LocatedStr):
-            authors.append(Author(smart_text(str(item))))
+            authors.append(Author(str(item)))
         elif isinstance(item, LocatedDict):
             _check_keys(item, ("name", "affiliation"), ("name",), "author", report)
             name = text_value(item, "name", report)
             if name:
-                authors.append(Author(smart_text(name), _smart(text_value(item, "affiliation", report))))
+                authors.append(Author(name, text_value(item, "affiliation", report)))
         else:
             report.error(_location(item, value), "an author is a name or {name, affiliation}")
     return tuple(authors)
@@ -316,7 +310,7 @@ def _categories(value: Any, report: Diagnostics) -> list[Category]:
         if not isinstance(label, LocatedStr):
             report.error(key_location(key, value), f"category '{key}': the label must be text")
             continue
-        categories.append(Category(str(key), smart_text(str(label))))
+        categories.append(Category(str(key), str(label)))
     return categories
 
 
@@ -376,12 +370,12 @@ def _event(item: LocatedDict, category_keys: list[str], report: Diagnostics) -> 
     if title is None or date is None or len(report.errors) > errors_before:
         return None
     return TimelineEvent(
-        title=smart_text(title),
+        title=title,
         date=date,
         location=item.location,
         id=event_id,
         end=end,
-        label=_smart(text_value(item, "label", report)),
+        label=text_value(item, "label", report),
         category=category,
         tags=tuple(str(t) for t in _string_list(item.get("tags"), "tags", report)),
         summary=_markdown_field(item, "summary", report, inline=True),

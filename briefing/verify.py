@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .citations import Citations
 from .config import Variant
 from .editions import edition
 from .errors import Diagnostics, SourceLocation
 from .fonts import first_occurrence, missing_glyph_message, uncovered
 from .line_checks import check_lines
-from .markdown import ParsedDocument
 from .model import DrawnFigure, ThemeFont
+from .model_text import Citations, ParsedDocument
 from .page_boxes import classes_of, flow_boxes, tag_of, text_of
 from .page_fill import check_page_fill
 from .render_pdf import RenderedDocument

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from briefing.citations import Citations
 from briefing.config import BuildConfig, Variant, page_geometry
 from briefing.editions import edition, page_multiple_for
 from briefing.errors import Diagnostics
+from briefing.model_text import Citations
 from briefing.pipeline import _prepare
 from briefing.render_html import render_html
 from briefing.render_pdf import RenderedDocument, render_pdf, variant_options, variant_resource_dirs

@@ -20,11 +20,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
-from briefing.citations import Citations, RenderedCitation
 from briefing.config import BuildConfig
 from briefing.csl_style import STYLE_ALIASES, TESTED_STYLES, bundled_styles_dir
 from briefing.errors import Diagnostics
+from briefing.model_html import HtmlWriter, RenderContext, WrittenCitation, WrittenEntry
+from briefing.model_text import Citations, Inline, RenderedCitation
 from briefing.pandoc import pandoc_path
 from briefing.pipeline import check
 from briefing.render_html import make_environment
@@ -88,9 +90,14 @@ def build_citations(folder: Path, style: str, references: str = "references.json
     return prepared.citations
 
 
+def html_of(inlines: tuple[Inline, ...]) -> str:
+    """Formatted text as the page gets it (the writer of the document model)."""
+    return HtmlWriter(RenderContext((), {}, lambda name, **values: "")).inlines(inlines)
+
+
 def as_read(citation: RenderedCitation) -> str:
     """A citation as the reader sees it: for a note style, the text plus the footnote's."""
-    return normalise(citation.html + (citation.note or ""))
+    return normalise(html_of(citation.inlines) + html_of(citation.note or ()))
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +156,7 @@ def test_citations_and_bibliography_match_pandoc(ours, style: str, references: s
     differences = [f"{source}\n  pandoc: {want}\n  ours:   {have}"
                    for source, want, have in zip(CITATIONS, expected_citations, got, strict=True) if want != have]
     assert differences == []
-    entries = {entry.key: normalise(entry.html) for entry in citations.bibliography}
+    entries = {entry.key: normalise(html_of(entry.inlines)) for entry in citations.bibliography}
     assert list(entries) == list(expected_entries), "the same works, in the same order"
     differences = [f"{key}\n  pandoc: {want}\n  ours:   {entries[key]}"
                    for key, want in expected_entries.items() if want != entries[key]]
@@ -162,7 +169,7 @@ def test_language_reaches_the_processor(tmp_path: Path) -> None:
     german = build_citations(tmp_path / "de", "chicago-author-date", text=text, extra="language: de-DE\n")
     expected_citations, expected_entries = pandoc_output("chicago-author-date", "references.json", text, "de-DE")
     assert tuple(as_read(c) for c in german.clusters) == expected_citations
-    entries = {e.key: normalise(e.html) for e in german.bibliography}
+    entries = {e.key: normalise(html_of(e.inlines)) for e in german.bibliography}
     assert entries == expected_entries
     assert as_read(german.clusters[2]) == "(Fitzpatrick u. a. 2017)"
     assert "Gasiorowski, Mark J., und Malcolm Byrne, Hrsg. 2004." in entries["gasiorowski2004"]
@@ -182,7 +189,7 @@ def test_no_date_follows_the_language(content_tree, language: str, expected: str
     })
     report = Diagnostics()
     citations = check(BuildConfig(content_dir=folder, use_cache=False), report).citations
-    assert normalise(citations.clusters[0].html) == expected
+    assert normalise(html_of(citations.clusters[0].inlines)) == expected
 
 
 # -- the bugs of issue 13, each pinned -----------------------------------------------------------
@@ -193,7 +200,7 @@ def _cite(citations: Citations, source: str) -> str:
 
 
 def _entry(citations: Citations, key: str) -> str:
-    return next(normalise(e.html) for e in citations.bibliography if e.key == key)
+    return next(normalise(html_of(e.inlines)) for e in citations.bibliography if e.key == key)
 
 
 @pytest.mark.slow
@@ -239,7 +246,7 @@ def test_a_style_without_bibliography(ours) -> None:
     notes = ours("chicago-notes")
     assert notes.note_style
     assert notes.bibliography == ()
-    assert all(c.note for c in notes.clusters if c.html == "")
+    assert all(c.note for c in notes.clusters if not c.inlines)
 
 
 # -- our side: notes, links, cache ---------------------------------------------------------------
@@ -250,12 +257,12 @@ def test_note_style_citations_are_notes(ours) -> None:
     notes = ours("chicago-notes-bibliography")
     first = notes.clusters[CITATIONS.index("[see @abrahamian2013, pp. 12-14; @crist2012, ch. 3]")]
     assert notes.note_style
-    assert first.html == ""
+    assert first.inlines == ()
     assert first.note is not None
-    assert normalise(first.note).startswith("See Abrahamian, The Coup")
+    assert normalise(html_of(first.note)).startswith("See Abrahamian, The Coup")
     narrative = notes.clusters[CITATIONS.index("@pollack2004")]
-    assert narrative.html == "Pollack", "cited before: the short form"
-    assert normalise(narrative.note or "").startswith("The Persian Puzzle")
+    assert html_of(narrative.inlines) == "Pollack", "cited before: the short form"
+    assert normalise(html_of(narrative.note or ())).startswith("The Persian Puzzle")
 
 
 def test_reference_text_is_never_read_as_html(content_tree) -> None:
@@ -266,8 +273,9 @@ def test_reference_text_is_never_read_as_html(content_tree) -> None:
     })
     report = Diagnostics()
     citations = check(BuildConfig(content_dir=folder, use_cache=False), report).citations
-    assert citations.clusters[0].html == "(&lt;u&gt;see&lt;/u&gt; O 2001, &lt;b&gt;4&lt;/b&gt;)", "raw HTML in YAML: dropped"
-    entry = citations.bibliography[0].html
+    cluster = html_of(citations.clusters[0].inlines)
+    assert cluster == "(&lt;u&gt;see&lt;/u&gt; O 2001, &lt;b&gt;4&lt;/b&gt;)", "raw HTML in YAML: dropped"
+    entry = html_of(citations.bibliography[0].inlines)
     assert "<script>" not in entry.lower()
     assert "&amp; the <i>Vincennes</i>" in entry, "Markdown in CSL-YAML, as Pandoc reads it"
 
@@ -363,21 +371,19 @@ def _partial(name: str, **values: object) -> str:
 
 
 def test_each_citation_has_an_anchor_and_each_entry_links_back() -> None:
-    from briefing.citations import BibliographyEntry
-
-    citation = RenderedCitation("(Kinzer 2003)", ("kinzer2003",), 12)
+    citation = WrittenCitation(Markup("(Kinzer 2003)"), ("kinzer2003",), 12)
     assert _partial("citation", citation=citation) == (
         '<a class="citation citation-short" id="cite-12" href="#ref-kinzer2003">(Kinzer 2003)</a>')
-    entries = [BibliographyEntry("kinzer2003", "Kinzer, Stephen.", (12, 40)), BibliographyEntry("parsi2017", "Parsi.")]
+    entries = [WrittenEntry("kinzer2003", Markup("Kinzer, Stephen."), (12, 40)), WrittenEntry("parsi2017", Markup("Parsi."))]
     # the pages come from the body's layout: the first citation on each page links back
     references = _partial("references", bibliography=entries, cited_pages={"kinzer2003": ((12, 3), (40, 7))})
-    assert ('<span class="cited-on">cited on pp. <a href="#cite-12">3</a>, <a href="#cite-40">7</a></span>'
+    assert ('<span class="cited-on">cited on pp.&nbsp;<a href="#cite-12">3</a>, <a href="#cite-40">7</a></span>'
             in references)
     assert references.count("cited-on") == 1, "a work listed by nocite is cited nowhere"
 
 
 def test_a_note_citation_is_a_footnote() -> None:
-    citation = RenderedCitation("Pollack", ("pollack2004",), 3, note="<i>The Persian Puzzle</i>.")
+    citation = WrittenCitation(Markup("Pollack"), ("pollack2004",), 3, note=Markup("<i>The Persian Puzzle</i>."))
     assert _partial("citation", citation=citation) == (
         '<span class="citation citation-note" id="cite-3">Pollack'
         '<span class="footnote" data-pdf-tag="Note"><i>The Persian Puzzle</i>.</span></span>')  # tagged a Note
@@ -635,7 +641,7 @@ def test_a_citation_in_a_footnote_is_formatted_in_the_note(tmp_path: Path, style
     command = [str(pandoc_path()), "--citeproc", "--csl", str(style_file(style)), "--from", "markdown", "--to", "plain",
                "--bibliography", str(FIXTURES / "references.json"), "--wrap=none"]
     out = subprocess.run(command, input=document, capture_output=True, text=True, check=True).stdout
-    assert f"See {normalise(in_note.html)} on this." in normalise(out)
+    assert f"See {normalise(html_of(in_note.inlines))} on this." in normalise(out)
 
 
 def test_several_reference_files(content_tree) -> None:
@@ -650,5 +656,5 @@ def test_several_reference_files(content_tree) -> None:
     report = Diagnostics()
     citations = check(BuildConfig(content_dir=folder, use_cache=False), report).citations
     assert [str(d) for d in report] == []
-    assert citations.clusters[0].html == "(Doe 2001; Roe 2002; Poe 2003)"
+    assert html_of(citations.clusters[0].inlines) == "(Doe 2001; Roe 2002; Poe 2003)"
     assert [e.key for e in citations.bibliography] == ["ref1", "ref3", "ref2"]

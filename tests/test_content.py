@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import pytest
 
 from briefing.config import BuildConfig
 from briefing.errors import Diagnostics
+from briefing.model import TimelineFigureSpec
+from briefing.model_text import Citation, Element, Node, TimelineFigure, walk
 from briefing.pipeline import Prepared, check
 
 from .conftest import US_IRAN_DIR
@@ -28,12 +31,9 @@ def test_every_event_cites_a_source(prepared: Prepared) -> None:
 
 def test_every_section_and_figure_cites_a_source(prepared: Prepared) -> None:
     for fragment in prepared.document.sections:
-        tokens = [child for token in fragment.tokens for child in (token.children or [])]
-        assert any(t.type == "citation" for t in tokens), f"{fragment.source.location.path.name} cites nothing"
+        assert _cited_keys(walk(fragment.blocks)), f"{fragment.source.location.path.name} cites nothing"
     for figure in prepared.document.timeline_figures:
-        section = next(f for f in prepared.document.sections if f.source.location.path == figure.location.path)
-        captions = [t for t in section.tokens if t.type == "timeline_open" and t.meta["spec"] is figure]
-        assert captions, figure.id
+        assert _figure(prepared, figure), figure.id
 
 
 def test_timeline_spans_the_coup_to_june_2025(prepared: Prepared) -> None:
@@ -63,35 +63,21 @@ ARTICLE = "article2025"
 MAX_ARTICLE_SHARE = 0.25
 
 
-def _cited_keys(tokens: list) -> set[str]:
-    """Citation keys in a run of block tokens (inline children included)."""
-    keys: set[str] = set()
-    for token in tokens:
-        for child in [token, *(token.children or [])]:
-            if child.type == "citation":
-                keys.update(item.key for item in child.meta["cluster"].items)
-    return keys
+def _cited_keys(nodes: Iterable[Node]) -> set[str]:
+    """Citation keys among some nodes of the document model."""
+    return {item.key for node in nodes if isinstance(node, Citation) for item in node.cluster.items}
+
+
+def _figure(prepared: Prepared, figure: TimelineFigureSpec) -> TimelineFigure | None:
+    section = next(f for f in prepared.document.sections if f.source.location.path == figure.location.path)
+    return next((n for n in walk(section.blocks) if isinstance(n, TimelineFigure) and n.spec is figure), None)
 
 
 def _key_judgments(prepared: Prepared) -> list[set[str]]:
     """The citation keys of each top-level item of the summary (the key judgments)."""
     assert prepared.document.summary is not None
-    judgments: list[set[str]] = []
-    depth, current = 0, []
-    for token in prepared.document.summary.tokens:
-        if token.type == "list_item_open":
-            depth += 1
-            if depth == 1:
-                current = []
-                continue
-        if token.type == "list_item_close":
-            depth -= 1
-            if depth == 0:
-                judgments.append(_cited_keys(current))
-                continue
-        if depth:
-            current.append(token)
-    return judgments
+    lists = [b for b in prepared.document.summary.blocks if isinstance(b, Element) and b.tag in ("ul", "ol")]
+    return [_cited_keys(walk(item.children)) for block in lists for item in block.children if isinstance(item, Element)]
 
 
 def _body_keys(prepared: Prepared) -> set[str]:
@@ -130,10 +116,9 @@ def test_the_source_article_is_described_as_it_is(prepared: Prepared) -> None:
 def test_figure_captions_cite_sources_of_shown_events_only(prepared: Prepared) -> None:
     events = prepared.briefing.timeline.events
     for figure in prepared.document.timeline_figures:
-        section = next(f for f in prepared.document.sections if f.source.location.path == figure.location.path)
-        start = next(i for i, t in enumerate(section.tokens) if t.type == "timeline_open" and t.meta["spec"] is figure)
-        end = next(i for i in range(start, len(section.tokens)) if section.tokens[i].type == "timeline_close")
-        cited = _cited_keys(section.tokens[start:end])
+        node = _figure(prepared, figure)
+        assert node is not None, figure.id
+        cited = _cited_keys(walk(node.caption))
         shown = {source.key for event in events if figure.selects(event) for source in event.sources}
         assert cited, f"{figure.id}: caption cites nothing"
         assert cited <= shown, f"{figure.id}: caption cites {sorted(cited - shown)}, sources of no event shown"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from briefing.figures import draw_figures, make_layout_for, make_timeline
 from briefing.i18n import load_language
 from briefing.model import Category, DrawnFigure, FigureStyle, PartialDate, Timeline, TimelineEvent, TimelineFigureSpec
 from briefing.pipeline import build, check
+from briefing.text_finish import TextPass
 
 PROJECT = Path(__file__).parent.parent
 ENGLISH = load_language("en", PROJECT / "templates")
@@ -122,10 +124,12 @@ def test_the_long_view_with_spans_is_labelled_directly_without_midpoint_markers(
     assert len([s for s in layout.segments if s.role == "span"]) == len(spans)
 
 
-def test_labels_get_the_prose_punctuation() -> None:
-    events = (event("1979-11-04", "Iran's \"students\" -- day one"), event("1980-04-24", "Rescue fails"))
-    layout = make_layout_for(SPEC, events, (), STYLE)
-    assert "Iran\u2019s \u201cstudents\u201d \u2013 day one" in [t.text for t in layout.texts]
+def test_labels_are_drawn_as_the_text_pass_finished_them() -> None:
+    """The figure never punctuates a label itself: the one text pass did (text_finish.py)."""
+    written = (event("1979-11-04", "Iran's \"students\" -- day one"), event("1980-04-24", "Rescue fails"))
+    finished = tuple(dataclasses.replace(e, title=TextPass("en").text(e.title)) for e in written)
+    assert "Iran\u2019s \u201cstudents\u201d \u2013 day one" in [t.text for t in make_layout_for(SPEC, finished, (), STYLE).texts]
+    assert "Iran's \"students\" -- day one" in [t.text for t in make_layout_for(SPEC, written, (), STYLE).texts]
 
 
 def test_same_events_give_byte_identical_svg(tmp_path: Path) -> None:

@@ -12,8 +12,10 @@ import pytest
 from briefing.config import BuildConfig, Paper, Variant
 from briefing.errors import Diagnostics, SourceLocation
 from briefing.line_checks import check_lines
+from briefing.model_html import runs_html
+from briefing.model_text import Run
 from briefing.pipeline import BuildResult, build
-from briefing.typography import protect_names
+from briefing.text_finish import TextPass
 
 from .body_lines import body_lines, hyphenated_share, longest_hyphen_run, median_measure
 from .conftest import US_IRAN_DIR, ContentTree
@@ -122,12 +124,16 @@ def test_automatic_hyphens_extract_as_the_whole_word(us_iran_build: BuildResult)
             assert whole in words, f"{line.text[-20:]!r} / {after.text[:20]!r}: '{whole}' is not in the text"
 
 
+def _names(text: str, language: str = "en") -> str:
+    return runs_html([n for n in TextPass(language).inlines((Run(text),)) if isinstance(n, Run)])
+
+
 def test_capitalised_words_inside_a_sentence_are_marked_as_names() -> None:
-    marked = protect_names("Supreme Leader Khamenei said. Diplomatic talks in Switzerland")
+    marked = _names("Supreme Leader Khamenei said. Diplomatic talks in Switzerland")
     assert '<span class="name">Khamenei</span>' in marked
     assert '<span class="name">Switzerland</span>' in marked
     assert '<span class="name">Diplomatic</span>' not in marked  # a sentence's first word may be any word
-    assert protect_names("Die Verhandlungen", "de-DE") == "Die Verhandlungen"  # German capitalises every noun
+    assert _names("Die Verhandlungen", "de-DE") == "Die Verhandlungen"  # German capitalises every noun
 
 
 def _laid_out(body: str, width_mm: float, hyphens: str = "auto") -> list[object]:

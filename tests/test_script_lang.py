@@ -1,10 +1,21 @@
-"""Runs in another script get a language: the heuristic on its own (the built editions: test_pdf_tags)."""
+"""Runs in another script get a language: the heuristic, through the text pass (the built editions: test_pdf_tags)."""
 
 from __future__ import annotations
 
 import pytest
 
-from briefing.script_lang import language_of, mark_languages
+from briefing.model_html import runs_html
+from briefing.model_text import Inline, Run, RunKind, Span
+from briefing.script_lang import language_of
+from briefing.text_finish import TextPass
+
+
+def _marked(inlines: tuple[Inline, ...], base: str = "en") -> tuple[Inline, ...]:
+    return TextPass(base).inlines(inlines)
+
+
+def _html(text: str, base: str = "en") -> str:
+    return runs_html([node for node in _marked((Run(text),), base) if isinstance(node, Run)])
 
 
 @pytest.mark.parametrize(("run", "language"), [
@@ -20,32 +31,37 @@ from briefing.script_lang import language_of, mark_languages
 ])
 def test_the_script_of_a_run_names_its_language(run: str, language: str) -> None:
     assert language_of(run, "en") == language
-    assert mark_languages(f"<p>In {run}, too.</p>", "en") == f'<p>In <span lang="{language}">{run}</span>, too.</p>'
+    assert _html(f"In {run}, too.") == f'In <span lang="{language}">{run}</span>, too.'
 
 
 def test_one_run_per_script_with_the_spaces_between_its_words() -> None:
-    marked = mark_languages("<p>Cairo (القاهرة الكبرى), Moscow (Москва, Россия) and Athens.</p>", "en")
-    assert marked == (
-        '<p>Cairo (<span lang="ar">القاهرة الكبرى</span>), Moscow (<span lang="ru">Москва, Россия</span>) and Athens.</p>'
-    )
+    marked = _html("Cairo (القاهرة الكبرى), Moscow (Москва, Россия) and Athens.")
+    assert marked == 'Cairo (<span lang="ar">القاهرة الكبرى</span>), Moscow (<span lang="ru">Москва, Россия</span>) and Athens.'
 
 
 def test_the_page_s_own_script_is_not_marked() -> None:
-    page = "<p>Москва и Tehran (تهران)</p>"
-    assert mark_languages(page, "ru") == '<p>Москва и Tehran (<span lang="ar">تهران</span>)</p>'
+    assert _html("Москва и Tehran (تهران)", "ru") == 'Москва и Tehran (<span lang="ar">تهران</span>)'
 
 
 def test_the_author_s_language_wins() -> None:
-    page = '<p>Khamenei (<span lang="fa">علی خامنه‌ای</span>) and <span lang="ar-EG">مصر</span></p>'
-    assert mark_languages(page, "en") == page
+    persian = Span("span", (Run("علی خامنه‌ای"),), (("lang", "fa"),))
+    egyptian = Span("span", (Run("مصر"),), (("lang", "ar-EG"),))
+    written = (Run("Khamenei ("), persian, Run(") and "), egyptian)
+    assert _marked(written) == written
 
 
-def test_markup_styles_code_and_attributes_are_left_as_written() -> None:
-    page = ('<html lang="en"><head><title>Москва</title><style>p::after{content:"Москва"}</style></head>'
-            '<body><p title="Москва"><code>Москва</code> <img alt="Москва"> <b>Москва</b></p></body></html>')
-    assert mark_languages(page, "en") == page.replace("<b>Москва</b>", '<b><span lang="ru">Москва</span></b>')
+def test_code_and_escapes_are_left_as_written() -> None:
+    written = (Run("Москва", RunKind.CODE), Run(" "), Run('"', RunKind.VERBATIM), Run("Москва"))
+    marked = _marked(written)
+    assert marked[:3] == written[:3]
+    assert marked[3] == Run("Москва", lang="ru")
 
 
-def test_a_page_in_latin_script_only_is_returned_unchanged() -> None:
-    page = "<p>Plain text, “quoted” — and é, ß, ø.</p>"
-    assert mark_languages(page, "en") is page
+def test_a_data_file_text_gets_its_language_too() -> None:
+    title = TextPass("en").text("Talks in Muscat (مسقط)")
+    assert title == "Talks in Muscat (مسقط)"
+    assert runs_html(title.runs) == 'Talks in Muscat (<span lang="ar">مسقط</span>)'
+
+
+def test_latin_script_only_is_unchanged() -> None:
+    assert _html("Plain text, “quoted” — and é, ß, ø.") == "Plain text, “quoted” — and é, ß, ø."

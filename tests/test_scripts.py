@@ -19,8 +19,9 @@ from fontTools.ttLib import TTFont
 
 from briefing.cli import main
 from briefing.config import DEFAULT_TEMPLATES_DIR, BuildConfig, Variant
+from briefing.model_html import runs_html
 from briefing.pipeline import BuildResult, build
-from briefing.script_lang import mark_languages
+from briefing.text_finish import TextPass
 from briefing.web_fonts import web_fonts
 
 from .conftest import MINIMAL_FILES, build_once
@@ -143,8 +144,11 @@ def _elements(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
 
 
 def test_a_briefing_in_thai_does_not_mark_its_own_script() -> None:
-    assert mark_languages("<p>ประเทศไทย and 北京</p>", "th") == '<p>ประเทศไทย and <span lang="zh">北京</span></p>'
-    assert mark_languages("<p>हिन्दी और বাংলা</p>", "hi") == '<p>हिन्दी और <span lang="bn">বাংলা</span></p>'
+    def marked(text: str, language: str) -> str:
+        return runs_html(TextPass(language).text(text).runs)
+
+    assert marked("ประเทศไทย and 北京", "th") == 'ประเทศไทย and <span lang="zh">北京</span>'
+    assert marked("हिन्दी और বাংলা", "hi") == 'हिन्दी और <span lang="bn">বাংলা</span>'
 
 
 def test_web_subsets_keep_the_parts_the_browser_shapes_with() -> None:
