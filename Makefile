@@ -1,4 +1,4 @@
-# `make` builds every briefing under content/; `make test` runs the whole suite.
+# `make` builds every briefing under content/; `make test` runs the whole suite (CI), `make test-fast` the quick part.
 # Both start from nothing: they create .venv and install what they need.
 
 PYTHON ?= python3
@@ -36,11 +36,13 @@ install: $(INSTALLED)
 build: $(INSTALLED) system-deps
 	$(BIN)/briefing build
 
+# What CI runs (.ci/run): lint, then every test, the slow ones included.
 test: lint test-deps
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q
 
-test-fast: $(TEST_INSTALLED)
-	$(BIN)/python -m pytest -q -m "not slow"
+# What a developer runs on every change: the tests not marked slow, in about a minute on 2 cores.
+test-fast: $(TEST_INSTALLED) system-deps
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not slow"
 
 bench: $(BENCH_INSTALLED) system-deps
 	@sh scripts/system-deps.sh bench

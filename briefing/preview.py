@@ -300,7 +300,8 @@ class Preview:
         for thread in self._threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: float = STOP_WAIT_SECONDS) -> None:
+        """Stop serving and watching; a refresh under way gets ``wait`` seconds to finish (tests wait it out)."""
         self._stop.set()
         self.site.close()
         self.server.shutdown()
@@ -308,7 +309,7 @@ class Preview:
         for thread in self._threads:
             # A refresh under way may finish if it is quick; Ctrl-C never waits long for it (the threads are
             # daemons: they end with the process, and what they render after this is dropped).
-            thread.join(timeout=STOP_WAIT_SECONDS)
+            thread.join(timeout=wait)
         if self.pdfs:
             self.pdfs.stop()
 

@@ -7,12 +7,15 @@ text: justified, so not the last line of a paragraph.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
+
+from .helpers import plumber
 
 HYPHENS = "-\u2010\u00ad"
 
@@ -44,9 +47,19 @@ def body_size(pdf: pdfplumber.PDF) -> float:
 
 
 def body_lines(path: Path, skip_first: int = 1) -> list[BodyLine]:
-    """Every body line after the cover, in reading order; ``full`` marks the justified ones."""
+    """Every body line after the cover, in reading order; ``full`` marks the justified ones.
+
+    Read once per file version: several tests measure the same shared build, and reading every
+    character of a long PDF takes seconds.
+    """
+    stat = path.stat()
+    return list(_body_lines(path.resolve(), stat.st_size, stat.st_mtime_ns, skip_first))
+
+
+@functools.cache
+def _body_lines(path: Path, size: int, mtime_ns: int, skip_first: int) -> tuple[BodyLine, ...]:
     lines: list[BodyLine] = []
-    with pdfplumber.open(path) as pdf:
+    with plumber(path) as pdf:
         size = body_size(pdf)
         for number, page in enumerate(pdf.pages, start=1):
             if number <= skip_first:
@@ -59,7 +72,7 @@ def body_lines(path: Path, skip_first: int = 1) -> list[BodyLine]:
             for line in found:
                 lines.append(BodyLine(number, str(line["text"]), float(line["x0"]), float(line["x1"]),
                                       float(line["x1"]) >= right - 1.5))
-    return lines
+    return tuple(lines)
 
 
 def median_measure(lines: list[BodyLine]) -> float:

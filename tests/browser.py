@@ -1,4 +1,4 @@
-"""Headless Chromium for the web edition's tests: Debian's ``chromium``, driven by Playwright, offline.
+"""Headless Chromium for the web edition's tests: the system's ``chromium`` on PATH, driven by Playwright, offline.
 
 Playwright is pointed at the system executable, so nothing is downloaded (never ``playwright
 install``). Every request the page makes is recorded and anything but ``file:`` and ``data:`` is
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+"""Debian's and Ubuntu's names first, then Google's build: whichever is on PATH."""
 CHROMIUM_ARGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -24,11 +25,21 @@ CHROMIUM_ARGS = (
 """The sandbox this runs in has no user namespaces (hence no sandbox) and no network worth asking."""
 
 
+def find_chromium() -> Path | None:
+    """The first Chromium on PATH."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
 def chromium_or_skip() -> Path:
     """The system Chromium; CI installs it (scripts/system-deps.sh test), so there its absence is a failure."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    message = "Debian's chromium is not installed (sudo sh scripts/system-deps.sh test installs it)"
+    found = find_chromium()
+    if found is not None:
+        return found
+    message = f"no Chromium on PATH ({', '.join(CHROMIUM_NAMES)}); sudo sh scripts/system-deps.sh test installs Debian's"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)

@@ -6,7 +6,7 @@ import fcntl
 import os
 import pickle
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +15,13 @@ from briefing.cli import STARTER_DIR
 from briefing.config import BuildConfig, Variant
 from briefing.pipeline import BuildResult, build
 
+from .helpers import briefing_yaml, close_plumbed
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 US_IRAN_DIR = PROJECT_DIR / "content" / "us-iran-relations"
 
 MINIMAL_FILES = {
-    "briefing.yaml": """\
-        title: Test Briefing
-        date: "2025-06-01"
-        classification: UNCLASSIFIED
-        sections: [sections/one.md]
-        references: refs.yaml
-        timeline: timeline.yaml
-        """,
+    "briefing.yaml": briefing_yaml(),
     "sections/one.md": """\
         # One {#sec-one}
 
@@ -52,6 +47,13 @@ MINIMAL_FILES = {
 ContentTree = Callable[..., Path]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shared_pdfs_closed() -> Iterator[None]:
+    """The PDFs ``helpers.plumber`` keeps open for the whole run, closed at its end."""
+    yield
+    close_plumbed()
+
+
 @pytest.fixture
 def content_tree(tmp_path: Path) -> ContentTree:
     """Write a briefing folder: the minimal files, overridden or removed (value None) by ``files``."""
@@ -70,15 +72,18 @@ def content_tree(tmp_path: Path) -> ContentTree:
     return make
 
 
-def build_once(tmp_path_factory: pytest.TempPathFactory, content: Path, variants: tuple[Variant, ...]) -> BuildResult:
+def build_once(
+    tmp_path_factory: pytest.TempPathFactory, content: Path, variants: tuple[Variant, ...], name: str | None = None
+) -> BuildResult:
     """Build a fixture briefing once for the whole run, shared by every xdist worker.
 
     The first worker to ask builds under a lock in the run's shared temporary folder; the others
-    wait for it and read the same files (a build record says which outputs it wrote).
+    wait for it and read the same files (a build record says which outputs it wrote). ``name``
+    tells apart briefings written by tests into folders of the same name (default: the folder's).
     """
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's, common to every worker
-    name = f"{content.name}-{'-'.join(v.value for v in variants)}"
+    name = f"{name or content.name}-{'-'.join(v.value for v in variants)}"
     folder = shared / "builds" / name
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "result.pickle"
@@ -103,4 +108,5 @@ def starter_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 @pytest.fixture(scope="session")
 def us_iran_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    return build_once(tmp_path_factory, US_IRAN_DIR, (Variant.PDF,))
+    """The long briefing's digital edition and handout, from one build (content read, figures drawn once)."""
+    return build_once(tmp_path_factory, US_IRAN_DIR, (Variant.PDF, Variant.HANDOUT))

@@ -12,12 +12,10 @@ import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import textwrap
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,7 @@ from briefing.config import DEFAULT_TEMPLATES_DIR
 from briefing.render_pdf import _confined_fetcher
 
 from .conftest import MINIMAL_FILES, PROJECT_DIR
-from .helpers import page_texts
+from .helpers import page_texts, png
 
 pytestmark = pytest.mark.slow
 
@@ -161,17 +159,6 @@ def listener() -> Iterator[Listener]:
     server = Listener()
     yield server
     server.close()
-
-
-def png(width: int, height: int, data: bytes | None = None) -> bytes:
-    """A PNG whose header claims ``width`` x ``height``; ``data`` replaces the pixel stream."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    pixels = data if data is not None else zlib.compress(b"\0" * (width + 1) * min(height, 4))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def with_image(target: str) -> dict[str, str | bytes | None]:

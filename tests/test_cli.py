@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from briefing.cli import main
+from briefing.log import LOGGER
 
 from .conftest import PROJECT_DIR, ContentTree
 
@@ -81,3 +83,18 @@ def test_quiet_hides_progress_but_not_problems(content_tree: ContentTree, capsys
     err = capsys.readouterr().err
     assert "Loading content" not in err
     assert "unknown cross-reference '@sec-nothing'" in err
+
+
+def test_a_message_logged_after_its_command_goes_to_the_stderr_of_its_moment(
+    content_tree: ContentTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A preview or watch thread may log after the stderr its command started with was closed (a test's)."""
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    assert main(["check", str(content_tree())]) == 0
+    assert "ok" in first.getvalue()
+    first.close()
+    later = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", later)
+    LOGGER.info("a late message")
+    assert later.getvalue() == "a late message\n"  # not "--- Logging error ---"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
 import textwrap
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
-from PIL import Image
 
 from briefing.config import PAGE_GEOMETRY, BuildConfig, Variant
 from briefing.errors import ContentError, Diagnostics
@@ -20,7 +18,7 @@ from briefing.model import ImageSize, Paper
 from briefing.pipeline import BuildResult, check
 
 from .conftest import MINIMAL_FILES, ContentTree, build_once
-from .helpers import outline_titles, plumber_page_texts, toc_entries
+from .helpers import outline_titles, output_named, plumber, plumber_page_texts, solid_png, toc_entries
 
 FILLER = "\n\n".join(["A paragraph that takes room on the page, as a briefing's prose does [@ref1]. " * 6] * 7)
 
@@ -86,12 +84,6 @@ PARTS_FILES = {
 }
 
 
-def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 200), (128, 128, 128)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="session")
 def parts_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The parts briefing in the digital, print, booklet and web editions, built once."""
@@ -101,12 +93,8 @@ def parts_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).replace("FILLER", FILLER), encoding="utf-8")
     (folder / "images").mkdir()
-    (folder / "images" / "box.png").write_bytes(_png())
+    (folder / "images" / "box.png").write_bytes(solid_png(400, 200, (128, 128, 128)))
     return build_once(tmp_path_factory, folder, (Variant.PDF, Variant.PRINT, Variant.BOOKLET, Variant.HTML))
-
-
-def _output(result: BuildResult, name: str) -> Path:
-    return next(o.path for o in result.outputs if o.path.name == name)
 
 
 def _heading_page(pages: list[str], heading: str) -> int:
@@ -126,7 +114,7 @@ def _contents(pages: list[str], title: str) -> list[tuple[str | None, str, int]]
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["parts.pdf", "parts-print.pdf"])
 def test_appendices_are_lettered_in_the_contents_with_their_pages(parts_build: BuildResult, name: str) -> None:
-    pages = plumber_page_texts(_output(parts_build, name))
+    pages = plumber_page_texts(output_named(parts_build, name))
     entries = {title: page for _, title, page in _contents(pages, "Contents")}
     assert entries["Appendix A Method"] == _heading_page(pages, "Appendix A Method")
     assert entries["Appendix B Data"] == _heading_page(pages, "Appendix B Data")
@@ -136,14 +124,14 @@ def test_appendices_are_lettered_in_the_contents_with_their_pages(parts_build: B
     # after the chronology, before the references
     assert order.index("Chronology") < order.index("Appendix A Method") < order.index("References")
     assert _heading_page(pages, "Chronology") < entries["Appendix A Method"] < _heading_page(pages, "References")
-    outline = [(level, " ".join(title.split())) for level, title in outline_titles(_output(parts_build, name))]
+    outline = [(level, " ".join(title.split())) for level, title in outline_titles(output_named(parts_build, name))]
     assert outline[-5:] == [(1, "Appendix A Method"), (2, "A.1 Detail"), (1, "Appendix B Data"), (2, "B.1 Tables"),
                             (1, "References")]
 
 
 @pytest.mark.slow
 def test_cross_references_to_appendices_name_them(parts_build: BuildResult) -> None:
-    text = " ".join(" ".join(plumber_page_texts(_output(parts_build, "parts.pdf"))).split())
+    text = " ".join(" ".join(plumber_page_texts(output_named(parts_build, "parts.pdf"))).split())
     assert "the method is in Appendix A and the tables in Appendix B.1." in text
     assert "Section A" not in text
 
@@ -151,9 +139,9 @@ def test_cross_references_to_appendices_name_them(parts_build: BuildResult) -> N
 @pytest.mark.slow
 def test_appendix_pages_carry_its_running_head(parts_build: BuildResult) -> None:
     mm = 72 / 25.4
-    path = _output(parts_build, "parts.pdf")
+    path = output_named(parts_build, "parts.pdf")
     page_number = _heading_page(plumber_page_texts(path), "Appendix B Data")
-    with pdfplumber.open(path) as pdf:
+    with plumber(path) as pdf:
         page = pdf.pages[page_number - 1]
         head = [w["text"] for w in page.extract_words() if 15 * mm < w["top"] < 24 * mm and w["x0"] > page.width / 2]
     assert " ".join(head) == "Appendix B Data"
@@ -161,7 +149,7 @@ def test_appendix_pages_carry_its_running_head(parts_build: BuildResult) -> None
 
 @pytest.mark.slow
 def test_lists_of_figures_and_tables_name_the_pages_of_their_captions(parts_build: BuildResult) -> None:
-    pages = plumber_page_texts(_output(parts_build, "parts.pdf"))
+    pages = plumber_page_texts(output_named(parts_build, "parts.pdf"))
     figures = _contents(pages, "List of figures")
     titles = [title for _, title, _ in figures]
     assert titles[:3] == ["Figure 1 Events of the period", "Figure 2 A grey box", "Figure 3 A tall box"]
@@ -175,11 +163,11 @@ def test_lists_of_figures_and_tables_name_the_pages_of_their_captions(parts_buil
 
 @pytest.mark.slow
 def test_revision_history_follows_the_contents_and_is_in_the_manifest(parts_build: BuildResult) -> None:
-    pages = plumber_page_texts(_output(parts_build, "parts.pdf"))
+    pages = plumber_page_texts(output_named(parts_build, "parts.pdf"))
     text = " ".join(pages[1:4])
     assert "Revision history" in text
     assert "1 May 2025 0.9 Draft for comment." in " ".join(text.split())
-    manifest = json.loads(_output(parts_build, "parts.pdf").with_name("parts.manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(output_named(parts_build, "parts.pdf").with_name("parts.manifest.json").read_text(encoding="utf-8"))
     assert manifest["revisions"] == [
         {"date": "2025-05-01", "version": "0.9", "note": "Draft for comment."},
         {"date": "2025-06-01", "version": "1.0", "note": "First issue, with the \u201cmethod\u201d appendix."},
@@ -188,9 +176,9 @@ def test_revision_history_follows_the_contents_and_is_in_the_manifest(parts_buil
 
 @pytest.mark.slow
 def test_image_attributes_size_the_image(parts_build: BuildResult) -> None:
-    path = _output(parts_build, "parts.pdf")
+    path = output_named(parts_build, "parts.pdf")
     text_width_pt = PAGE_GEOMETRY[Paper.A4].text_width_mm * 72 / 25.4
-    with pdfplumber.open(path) as pdf:  # the raster images in reading order: figures 2, 3 and 4 (1 is drawn)
+    with plumber(path) as pdf:  # the raster images in reading order: figures 2, 3 and 4 (1 is drawn)
         images = [image for page in pdf.pages for image in sorted(page.images, key=lambda i: i["top"])]
     sizes = {f"Figure {n}. ": [(i["x1"] - i["x0"], i["bottom"] - i["top"])] for n, i in enumerate(images, 2)}
     assert len(images) == 3
@@ -208,9 +196,9 @@ def test_image_attributes_size_the_image(parts_build: BuildResult) -> None:
 
 @pytest.mark.slow
 def test_booklet_and_web_editions_hold_the_appendices(parts_build: BuildResult) -> None:
-    booklet = " ".join(plumber_page_texts(_output(parts_build, "parts-booklet.pdf")))
+    booklet = " ".join(plumber_page_texts(output_named(parts_build, "parts-booklet.pdf")))
     assert "Appendix A Method" in booklet
-    html = _output(parts_build, "parts.html").read_text(encoding="utf-8")
+    html = output_named(parts_build, "parts.html").read_text(encoding="utf-8")
     assert re.search(r'<a href="#sec-method"><span class="toc-number">Appendix A</span> Method</a>', html)
     assert html.index('id="chronology"') < html.index('id="sec-method"') < html.index('id="references"')
     assert 'href="#sec-data-tables">Appendix&nbsp;B.1</a>' in html
@@ -365,15 +353,15 @@ def test_parts_follow_the_language(content_tree: ContentTree, tmp_path: Path) ->
                            "Une icône ![icône](box.png){width=5mm} dans le texte.\n",
         "annexe.md": "# Méthode {#sec-annexe}\n\nTexte.\n",
     })
-    (folder / "box.png").write_bytes(_png())
+    (folder / "box.png").write_bytes(solid_png(400, 200, (128, 128, 128)))
     result = build(BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0))
-    pages = plumber_page_texts(_output(result, "brief.pdf"))
+    pages = plumber_page_texts(output_named(result, "brief.pdf"))
     text = " ".join(" ".join(pages).split())
     for expected in ("voir Annexe A.", "Historique des versions", "1 mai 2025 Premier jet.", "Liste des figures"):
         assert expected in text, expected
     entries = {title: page for _, title, page in _contents(pages, "Sommaire")}
     assert entries["Annexe A Méthode"] == _heading_page(pages, "Annexe A Méthode")
-    with pdfplumber.open(_output(result, "brief.pdf")) as pdf:
+    with pdfplumber.open(output_named(result, "brief.pdf")) as pdf:
         widths = sorted(round((i["x1"] - i["x0"]) * 25.4 / 72, 1) for page in pdf.pages for i in page.images)
     assert widths == [5.0, 30.0]  # the icon in the line too
 
@@ -382,7 +370,7 @@ def test_parts_follow_the_language(content_tree: ContentTree, tmp_path: Path) ->
 def test_lists_are_tagged_as_contents_and_appendix_links_described(parts_build: BuildResult) -> None:
     import pikepdf
 
-    with pikepdf.open(_output(parts_build, "parts.pdf")) as pdf:
+    with pikepdf.open(output_named(parts_build, "parts.pdf")) as pdf:
         roles: list[str] = []
 
         def walk(element: pikepdf.Object) -> None:

@@ -14,7 +14,7 @@ from briefing.errors import ContentError, Diagnostics
 from briefing.pipeline import BuildResult, build
 
 from .conftest import ContentTree, build_once
-from .helpers import page_texts
+from .helpers import briefing_yaml, check_problems, output_named, page_texts, plumber
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_print_edition_text_is_black_ink(editions: dict[str, Path]) -> None:
         data = b"".join(c.read_bytes() for c in content) if isinstance(content, pikepdf.Array) else content.read_bytes()
         assert b"/DeviceCMYK cs" in data
         assert b" rg\n" not in data  # no RGB on a text-only page
-    with pdfplumber.open(editions["-print"]) as pdf:  # body text and links: solid black, no tint
+    with plumber(editions["-print"]) as pdf:  # body text and links: solid black, no tint
         body = [c for page in pdf.pages for c in page.chars  # letters and digits: list bullets are decoration
                 if c["size"] >= 9.5 and c["fontname"].split("+")[-1] in ("Noto-Serif", "Noto-Serif-Italic")
                 and c["text"].isalnum()]
@@ -87,16 +87,13 @@ def _text_fill(page: pdfplumber.page.Page, top_mm: float, bottom_mm: float) -> f
 
 @pytest.mark.parametrize("briefing", ["starter", "us-iran"])
 def test_handout_is_one_page_or_two_with_a_well_filled_second(
-    editions: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, briefing: str
+    editions: dict[str, Path], request: pytest.FixtureRequest, briefing: str
 ) -> None:
-    from .conftest import US_IRAN_DIR
-
     if briefing == "starter":
         path = editions["-handout"]
     else:
-        result = build_once(tmp_path_factory, US_IRAN_DIR, (Variant.HANDOUT,))
-        path = result.outputs[0].path
-    with pdfplumber.open(path) as pdf:
+        path = output_named(request.getfixturevalue("us_iran_build"), "us-iran-relations-handout.pdf")
+    with plumber(path) as pdf:
         assert len(pdf.pages) in (1, 2)
         if len(pdf.pages) == 2:
             assert _text_fill(pdf.pages[1], 26, 24) >= 0.5
@@ -114,14 +111,7 @@ def test_handout_leaves_out_a_figure_its_key_judgments_do_not_cite(
     content_tree: ContentTree, tmp_path: Path
 ) -> None:
     folder = content_tree({
-        "briefing.yaml": """\
-            title: Test Briefing
-            date: "2025-06-01"
-            sections: [sections/one.md]
-            references: refs.yaml
-            timeline: timeline.yaml
-            summary: "- A judgment [@ref1]."
-            """,
+        "briefing.yaml": briefing_yaml(classification=None, summary='"- A judgment [@ref1]."'),
         "sections/one.md": "# One\n\nText [@ref1].\n\n::: {#fig-t .timeline}\nThe timeline.\n:::\n",
     })
     config = BuildConfig(folder, tmp_path / "out", (Variant.HANDOUT,), cache_dir=tmp_path / "cache", epoch=0)
@@ -164,7 +154,7 @@ def test_handout_overflow_names_what_to_cut(content_tree: ContentTree, tmp_path:
 
 def test_booklet_sheets_hold_pages_in_saddle_stitch_order(editions: dict[str, Path]) -> None:
     seen = []
-    with pdfplumber.open(editions["-booklet"]) as pdf:
+    with plumber(editions["-booklet"]) as pdf:
         for sheet in pdf.pages:
             assert sheet.width > sheet.height  # landscape
             halves = (sheet.crop((0, 0, sheet.width / 2, sheet.height)),
@@ -185,7 +175,7 @@ def test_booklet_sheets_hold_pages_in_saddle_stitch_order(editions: dict[str, Pa
 
 def test_booklet_is_laid_out_at_the_folded_size(editions: dict[str, Path]) -> None:
     """A5 pages on A4 sheets at their own size: body type at 10 pt, margins that survive the fold."""
-    with pdfplumber.open(editions["-booklet"]) as pdf:
+    with plumber(editions["-booklet"]) as pdf:
         sheet = pdf.pages[0]
         assert sheet.width == pytest.approx(2 * 148 * MM, abs=1)  # two A5 pages: an A4 sheet (ISO rounds A5 down)
         assert sheet.height == pytest.approx(210 * MM, abs=1)
@@ -215,7 +205,7 @@ def test_print_edition_is_bound(editions: dict[str, Path]) -> None:
     assert "Key judgments" in texts[2]
     blank = [not text.replace("UNCLASSIFIED // FOR PUBLIC RELEASE", "").strip() for text in texts]
     assert blank[1], "the back of the cover is blank"
-    with pdfplumber.open(editions["-print"]) as pdf:
+    with plumber(editions["-print"]) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             trim = [float(v) for v in page.page_obj.attrs["TrimBox"]]
             middle = (trim[0] + trim[2]) / 2
@@ -263,14 +253,8 @@ def test_paper_sizes_and_figures_fit(tmp_path_factory: pytest.TempPathFactory, p
 def test_the_print_shops_profile_condition_and_stitching(content_tree: ContentTree, tmp_path: Path) -> None:
     from briefing.render_pdf import CMYK_PROFILE
 
-    folder = content_tree({"briefing.yaml": """\
-        title: Test Briefing
-        date: "2025-06-01"
-        classification: UNCLASSIFIED
-        sections: [sections/one.md]
-        references: refs.yaml
-        print: {profile: press/shop.icc, condition: FOGRA39, stitched: true}
-        """})
+    folder = content_tree({"briefing.yaml": briefing_yaml(
+        timeline=None, print="{profile: press/shop.icc, condition: FOGRA39, stitched: true}")})
     (folder / "press").mkdir()
     (folder / "press" / "shop.icc").write_bytes(CMYK_PROFILE.read_bytes())
     config = BuildConfig(folder, tmp_path / "out", (Variant.PRINT,), cache_dir=tmp_path / "cache", epoch=0)
@@ -296,20 +280,13 @@ def test_the_print_shops_profile_condition_and_stitching(content_tree: ContentTr
 def test_print_settings_are_checked(
     content_tree: ContentTree, capsys: pytest.CaptureFixture[str], setting: str, message: str
 ) -> None:
-    from briefing.cli import main
     from briefing.render_pdf import srgb_profile
 
-    folder = content_tree({"briefing.yaml": f"""\
-        title: Test Briefing
-        date: "2025-06-01"
-        sections: [sections/one.md]
-        references: refs.yaml
-        print: {setting}
-        """})
+    folder = content_tree({"briefing.yaml": briefing_yaml(classification=None, timeline=None, print=setting)})
     (folder / "shop.icc").write_bytes(srgb_profile().read_bytes())  # a display profile, not a press one
-    capsys.readouterr()
-    assert main(["check", str(folder)]) == 1
-    errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
+    code, lines = check_problems(folder, capsys)
+    assert code == 1
+    errors = [line for line in lines if ": error: " in line]
     assert len(errors) == 1
     assert errors[0].startswith(f"{folder / 'briefing.yaml'}:5:")
     assert errors[0].endswith(message)

@@ -17,6 +17,7 @@ from briefing.errors import SourceLocation
 from briefing.load import LocatedDict, LocatedList, LocatedStr
 
 from .conftest import ContentTree
+from .helpers import briefing_yaml, check_problems, png
 
 EVERY_KEY = """\
     title: Every Key
@@ -404,15 +405,6 @@ class _InlinePool:
 # -- input refused before layout, located at the line that asked for it ------------------------
 
 
-def _check(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
-    capsys.readouterr()
-    code = main(["check", str(folder)])
-    err = capsys.readouterr().err
-    assert "internal error" not in err
-    assert "Traceback" not in err
-    return code, [line for line in err.splitlines() if ": error: " in line or ": warning: " in line]
-
-
 def _svg_use_bomb(levels: int = 9, fan_out: int = 10) -> str:
     groups = "".join(
         f'<g id="l{level}">' + f'<use href="#l{level - 1}"/>' * fan_out + "</g>" for level in range(1, levels + 1)
@@ -421,18 +413,6 @@ def _svg_use_bomb(levels: int = 9, fan_out: int = 10) -> str:
         '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><defs><rect id="l0" width="1" height="1"/>'
         f'{groups}</defs><use href="#l{levels}"/></svg>'
     )
-
-
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG that claims a size: enough for a check that reads headers, and no memory spent."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
 def _with_images(content_tree: ContentTree, files: dict[str, str | bytes], markdown: str) -> Path:
@@ -451,7 +431,7 @@ def test_an_svg_that_expands_past_the_limit_is_refused(
     content_tree: ContentTree, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = _with_images(content_tree, {"images/bomb.svg": _svg_use_bomb()}, "![A bomb](images/bomb.svg)")
-    code, lines = _check(folder, capsys)
+    code, lines = check_problems(folder, capsys)
     assert code == 1
     assert lines == [
         f"{folder / 'sections/one.md'}:5:1: error: image 'images/bomb.svg' expands to more than 20,000 elements "
@@ -465,14 +445,14 @@ def test_a_raster_inside_an_svg_has_the_same_pixel_limit(
     import base64
 
     wrapper = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="big.png"/></svg>'
-    inline = base64.b64encode(_png_header(12000, 12000)).decode()
+    inline = base64.b64encode(png(12000, 12000)).decode()
     embedded = f'<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,{inline}"/></svg>'
     folder = _with_images(
         content_tree,
-        {"images/big.png": _png_header(12000, 12000), "images/wrap.svg": wrapper, "images/embedded.svg": embedded},
+        {"images/big.png": png(12000, 12000), "images/wrap.svg": wrapper, "images/embedded.svg": embedded},
         "![Wrapped](images/wrap.svg)\n\n![Embedded](images/embedded.svg)",
     )
-    code, lines = _check(folder, capsys)
+    code, lines = check_problems(folder, capsys)
     assert code == 1
     assert [line.split(": error: ")[1] for line in lines] == [
         "image 'images/wrap.svg' (through images/big.png) is 12000 x 12000 pixels; the limit is 40,000,000 pixels",
@@ -488,7 +468,7 @@ def test_svgs_that_include_each_other_are_a_located_error(
     folder = _with_images(
         content_tree, {"images/a.svg": svg.format("b.svg"), "images/b.svg": svg.format("a.svg")}, "![A](images/a.svg)"
     )
-    code, lines = _check(folder, capsys)
+    code, lines = check_problems(folder, capsys)
     assert code == 1
     assert lines == [
         f"{folder / 'sections/one.md'}:5:1: error: image 'images/a.svg' (through images/b.svg -> images/a.svg): "
@@ -503,7 +483,7 @@ def test_briefing_yaml_linking_out_of_the_folder_is_refused(
     outside.write_text("title: Outside\napi_key: 1234\n", encoding="utf-8")
     folder = content_tree({"briefing.yaml": None})
     (folder / "briefing.yaml").symlink_to(outside)
-    code, lines = _check(folder, capsys)
+    code, lines = check_problems(folder, capsys)
     assert code == 1
     assert lines == [f"{folder / 'briefing.yaml'}: error: 'briefing.yaml' is a link to a file outside the briefing folder"]
     assert "api_key" not in capsys.readouterr().err
@@ -517,54 +497,65 @@ def test_briefing_yaml_linking_out_of_the_folder_is_refused(
 def test_control_characters_and_surrogates_in_yaml_are_located(
     content_tree: ContentTree, capsys: pytest.CaptureFixture[str], yaml_value: str, column: int, name: str
 ) -> None:
-    folder = content_tree({"briefing.yaml": f"""\
-        title: {yaml_value}
-        date: "2025-06-01"
-        sections: [sections/one.md]
-        references: refs.yaml
-        """})
-    code, lines = _check(folder, capsys)
+    folder = content_tree({"briefing.yaml": briefing_yaml(title=yaml_value, classification=None, timeline=None)})
+    code, lines = check_problems(folder, capsys)
     assert code == 1
     assert len(lines) == 1
     assert lines[0].startswith(f"{folder / 'briefing.yaml'}:1:")
     assert f"error: {name} is a" in lines[0]
 
 
-def test_control_characters_in_markdown_are_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = content_tree({"sections/one.md": "# One\n\nAn escape \x1b and a bell \x07 [@ref1].\n"})
-    code, lines = _check(folder, capsys)
+NESTED_TEN_DEEP = "".join("  " * depth + f"- level {depth}\n" for depth in range(10))
+TWO_HUNDRED_COLUMNS = "|" + "|".join(f"c{i}" for i in range(200)) + "|\n|" + "---|" * 200 + "\n|" + "x|" * 200 + "\n"
+LONG_TITLE = " ".join(["Extraordinarily"] * 24)
+
+REFUSED_BEFORE_LAYOUT = [
+    pytest.param(
+        {"sections/one.md": "# One\n\nAn escape \x1b and a bell \x07 [@ref1].\n"},
+        ["sections/one.md:3:11: error: U+001B is a control character, not text; remove it",
+         "sections/one.md:3:24: error: U+0007 is a control character, not text; remove it"],
+        id="control-characters-in-markdown",
+    ),
+    pytest.param(
+        {"sections/one.md": "# One\n\nA claim[^missing] and [^used] [@ref1].\n\n[^used]: Used.\n\n[^spare]: Never called.\n"},
+        ["sections/one.md:3:8: error: footnote '[^missing]' has no definition (add a line '[^missing]: text' below the "
+         "paragraph)",
+         "sections/one.md:7:1: warning: footnote '[^spare]' is defined but never used"],
+        id="footnotes-undefined-and-unused",
+    ),
+    pytest.param(
+        {"sections/one.md": f"# One\n\nText [@ref1].\n\n{NESTED_TEN_DEEP}\n{TWO_HUNDRED_COLUMNS}"},
+        ["sections/one.md:13:1: error: lists and block quotes nested 9 deep; at most 8 levels fit on a page",
+         "sections/one.md:16:1: error: a table of 200 columns; at most 16 fit across a page (split it, or turn it round: "
+         "rows for columns)"],
+        id="deep-nesting-and-wide-tables",
+    ),
+    pytest.param(
+        {"sections/one.md": "# One\n\nA sign \u6f22 here [@ref1].\n"},
+        ["sections/one.md:3:8: error: '\u6f22' (U+6F22) is in none of the embedded fonts (Noto Serif, Sans, Naskh Arabic, "
+         "Hebrew, Devanagari, Bengali, Tamil, Thai, Georgian, Armenian, Ethiopic, Symbols, Symbols 2 and Math); it would "
+         "print as an empty box: put a font that draws it (such as Noto Sans CJK SC (or TC, JP, KR)) in a theme's font "
+         "folder and name its family under 'fallback:' (README, \"Themes\")"],
+        id="characters-no-font-draws",
+    ),
+    pytest.param(
+        {"briefing.yaml": briefing_yaml(title=LONG_TITLE, classification=None, timeline=None)},
+        [f"briefing.yaml:1:8: error: the title has {len(LONG_TITLE)} characters; at most 200 fit on the cover "
+         "(move the rest to the subtitle or the summary)"],
+        id="title-too-long-for-the-cover",
+    ),
+]
+"""Content ``briefing check`` refuses without laying anything out: the files, then the lines (paths relative)."""
+
+
+@pytest.mark.parametrize(("files", "expected"), REFUSED_BEFORE_LAYOUT)
+def test_check_locates_what_it_refuses_before_layout(
+    content_tree: ContentTree, capsys: pytest.CaptureFixture[str], files: dict[str, str], expected: list[str]
+) -> None:
+    folder = content_tree(files)
+    code, lines = check_problems(folder, capsys)
     assert code == 1
-    path = folder / "sections/one.md"
-    assert lines == [
-        f"{path}:3:11: error: U+001B is a control character, not text; remove it",
-        f"{path}:3:24: error: U+0007 is a control character, not text; remove it",
-    ]
-
-
-def test_footnotes_undefined_and_unused_are_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
-    text = "# One\n\nA claim[^missing] and [^used] [@ref1].\n\n[^used]: Used.\n\n[^spare]: Never called.\n"
-    folder = content_tree({"sections/one.md": text})
-    code, lines = _check(folder, capsys)
-    assert code == 1
-    path = folder / "sections/one.md"
-    assert lines == [
-        f"{path}:3:8: error: footnote '[^missing]' has no definition (add a line '[^missing]: text' below the paragraph)",
-        f"{path}:7:1: warning: footnote '[^spare]' is defined but never used",
-    ]
-
-
-def test_deep_nesting_and_wide_tables_are_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
-    nested = "".join("  " * depth + f"- level {depth}\n" for depth in range(10))
-    wide = "|" + "|".join(f"c{i}" for i in range(200)) + "|\n|" + "---|" * 200 + "\n|" + "x|" * 200 + "\n"
-    folder = content_tree({"sections/one.md": f"# One\n\nText [@ref1].\n\n{nested}\n{wide}"})
-    code, lines = _check(folder, capsys)
-    assert code == 1
-    path = folder / "sections/one.md"
-    assert lines == [
-        f"{path}:13:1: error: lists and block quotes nested 9 deep; at most 8 levels fit on a page",
-        f"{path}:16:1: error: a table of 200 columns; at most 16 fit across a page (split it, or turn it round: "
-        "rows for columns)",
-    ]
+    assert lines == [f"{folder}/{line}" for line in expected]
 
 
 def test_eight_levels_of_lists_are_all_printed(content_tree: ContentTree, tmp_path: Path) -> None:
@@ -576,34 +567,6 @@ def test_eight_levels_of_lists_are_all_printed(content_tree: ContentTree, tmp_pa
     result = build(BuildConfig(folder, tmp_path / "out", (Variant.HTML,), cache_dir=tmp_path / "cache", epoch=0))
     html = result.outputs[0].path.read_text(encoding="utf-8")
     assert all(f"level{depth}" in html for depth in range(8))
-
-
-def test_check_finds_characters_no_font_draws(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = content_tree({"sections/one.md": "# One\n\nA sign \u6f22 here [@ref1].\n"})
-    code, lines = _check(folder, capsys)
-    assert code == 1
-    assert lines == [
-        f"{folder / 'sections/one.md'}:3:8: error: '\u6f22' (U+6F22) is in none of the embedded fonts "
-        "(Noto Serif, Sans, Naskh Arabic, Hebrew, Devanagari, Bengali, Tamil, Thai, Georgian, Armenian, Ethiopic, "
-        "Symbols, Symbols 2 and Math); it would print as an empty box: put a font that draws it (such as Noto Sans "
-        "CJK SC (or TC, JP, KR)) in a theme's font folder and name its family under 'fallback:' (README, \"Themes\")"
-    ]
-
-
-def test_a_title_too_long_for_the_cover_is_located(content_tree: ContentTree, capsys: pytest.CaptureFixture[str]) -> None:
-    title = " ".join(["Extraordinarily"] * 24)
-    folder = content_tree({"briefing.yaml": f"""\
-        title: {title}
-        date: "2025-06-01"
-        sections: [sections/one.md]
-        references: refs.yaml
-        """})
-    code, lines = _check(folder, capsys)
-    assert code == 1
-    assert lines == [
-        f"{folder / 'briefing.yaml'}:1:8: error: the title has {len(title)} characters; at most 200 fit on the cover "
-        "(move the rest to the subtitle or the summary)"
-    ]
 
 
 @pytest.mark.slow
@@ -635,12 +598,8 @@ def test_up_to_date_sees_hidden_folders_and_ignores_outputs_inside_the_folder(
     """Outside git, with --out inside the briefing: the second build is a no-op; an edit in .drafts/ is not."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     monkeypatch.chdir(tmp_path)
-    folder = content_tree({"briefing.yaml": """\
-        title: Test Briefing
-        date: "2025-06-01"
-        sections: [.drafts/one.md]
-        references: refs.yaml
-        """, "sections/one.md": None, ".drafts/one.md": "# One\n\nText citing [@ref1].\n"})
+    folder = content_tree({"briefing.yaml": briefing_yaml(sections="[.drafts/one.md]", classification=None, timeline=None),
+                           "sections/one.md": None, ".drafts/one.md": "# One\n\nText citing [@ref1].\n"})
     argv = ["build", str(folder), "--out", str(folder / "output"), "--variant", "html"]
     assert main(argv) == 0
     capsys.readouterr()
@@ -662,14 +621,8 @@ def test_up_to_date_sees_hidden_folders_and_ignores_outputs_inside_the_folder(
 def test_pandoc_and_quarto_keys_are_named_ours(
     content_tree: ContentTree, capsys: pytest.CaptureFixture[str], key: str, ours: str
 ) -> None:
-    folder = content_tree({"briefing.yaml": f"""\
-        title: Test Briefing
-        date: "2025-06-01"
-        sections: [sections/one.md]
-        references: refs.yaml
-        {key}: x
-        """})
-    code, lines = _check(folder, capsys)
+    folder = content_tree({"briefing.yaml": briefing_yaml(classification=None, timeline=None, **{key: "x"})})
+    code, lines = check_problems(folder, capsys)
     assert code == 1
     assert lines == [f"{folder / 'briefing.yaml'}:5:1: error: unknown key '{key}' in briefing.yaml "
                      f"(Pandoc and Quarto's '{key}' is '{ours}' here)"]

@@ -23,6 +23,7 @@ from briefing.pipeline import check
 from briefing.validate import BRIEFING_KEYS, EVENT_KEYS
 
 from .conftest import MINIMAL_FILES
+from .helpers import solid_png
 
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -273,16 +274,8 @@ def briefing_folder(files: dict[str, str | None]) -> Iterator[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         (folder / "images").mkdir(exist_ok=True)
-        (folder / "images" / "a.png").write_bytes(_tiny_png())
+        (folder / "images" / "a.png").write_bytes(solid_png(4, 4, "red"))
         yield folder
-
-
-def _tiny_png() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 # -- properties -----------------------------------------------------------------------------

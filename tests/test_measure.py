@@ -19,37 +19,34 @@ from briefing.text_finish import TextPass
 
 from .body_lines import body_lines, hyphenated_share, longest_hyphen_run, median_measure
 from .conftest import US_IRAN_DIR, ContentTree
-from .helpers import page_texts
+from .helpers import html_of, page_texts, pdf_of, plumber
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
-def _pdf(result: BuildResult) -> Path:
-    return next(o.path for o in result.outputs if o.path.suffix == ".pdf")
-
-
 @pytest.mark.slow
 def test_body_text_sets_60_to_75_characters_a_line(us_iran_build: BuildResult) -> None:
-    lines = body_lines(_pdf(us_iran_build))
+    lines = body_lines(pdf_of(us_iran_build))
     assert sum(line.full for line in lines) > 100
     assert 60 <= median_measure(lines) <= 75
 
 
 @pytest.mark.slow
-def test_letter_paper_and_the_booklet_keep_their_measure(tmp_path: Path) -> None:
-    config = BuildConfig(content_dir=US_IRAN_DIR, output_dir=tmp_path / "out", variants=(Variant.PDF, Variant.BOOKLET),
+@pytest.mark.parametrize("variant", [Variant.PDF, Variant.BOOKLET])
+def test_letter_paper_and_the_booklet_keep_their_measure(tmp_path: Path, variant: Variant) -> None:
+    """One edition a test, so that two workers share the work."""
+    config = BuildConfig(content_dir=US_IRAN_DIR, output_dir=tmp_path / "out", variants=(variant,),
                          paper=Paper.LETTER, cache_dir=tmp_path / "cache")
-    result = build(config)
-    for output in (o for o in result.outputs if o.path.suffix == ".pdf"):
-        lines = body_lines(output.path)
-        assert 60 <= median_measure(lines) <= 75, output.path.name
-        assert hyphenated_share(lines) <= 0.08, output.path.name
-        assert longest_hyphen_run(lines) <= 2, output.path.name
+    path = pdf_of(build(config))
+    lines = body_lines(path)
+    assert 60 <= median_measure(lines) <= 75, path.name
+    assert hyphenated_share(lines) <= 0.08, path.name
+    assert longest_hyphen_run(lines) <= 2, path.name
 
 
 @pytest.mark.slow
 def test_few_lines_end_hyphenated_and_never_three_in_a_row(us_iran_build: BuildResult) -> None:
-    lines = body_lines(_pdf(us_iran_build))
+    lines = body_lines(pdf_of(us_iran_build))
     assert any(line.hyphenated for line in lines)  # hyphenation is on, only sparing
     assert hyphenated_share(lines) <= 0.08
     assert longest_hyphen_run(lines) <= 2
@@ -59,7 +56,7 @@ def test_few_lines_end_hyphenated_and_never_three_in_a_row(us_iran_build: BuildR
 def test_names_and_citations_are_never_hyphenated(us_iran_build: BuildResult) -> None:
     """A word broken at a line end is a common word: not a capitalised name inside a sentence,
     not inside a parenthesis that a citation opens ("(Abra- / hamian 2008)")."""
-    lines = body_lines(_pdf(us_iran_build))
+    lines = body_lines(pdf_of(us_iran_build))
     for line, after in pairwise(lines):
         if not line.hyphenated:
             continue
@@ -80,7 +77,7 @@ def _source_text(folder: Path) -> str:
 def test_captions_headings_and_tables_are_never_hyphenated(us_iran_build: BuildResult) -> None:
     """A sans line (captions, headings, tables) ends with a hyphen only where the word has one."""
     source = _source_text(US_IRAN_DIR)
-    with pdfplumber.open(_pdf(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             sans = page.filter(lambda o: o.get("object_type") != "char" or "Sans" in str(o.get("fontname", "")))
             lines = [str(line["text"]) for line in sans.extract_text_lines(strip=True)]
@@ -93,20 +90,20 @@ def test_captions_headings_and_tables_are_never_hyphenated(us_iran_build: BuildR
 @pytest.mark.slow
 def test_no_zero_width_characters_reach_the_text(us_iran_build: BuildResult, starter_build: BuildResult) -> None:
     for result in (us_iran_build, starter_build):
-        text = "\n".join(page_texts(_pdf(result)))
+        text = "\n".join(page_texts(pdf_of(result)))
         assert not ZERO_WIDTH.search(text)
-    html = next(o.path for o in starter_build.outputs if o.path.suffix == ".html").read_text(encoding="utf-8")
+    html = html_of(starter_build)
     assert not ZERO_WIDTH.search(html)
     assert "&#8203;" not in html
 
 
 @pytest.mark.slow
 def test_brackets_stay_with_what_they_enclose(us_iran_build: BuildResult) -> None:
-    lines = body_lines(_pdf(us_iran_build))
+    lines = body_lines(pdf_of(us_iran_build))
     for line in lines:
         assert line.text[-1] not in "([", f"page {line.page}: a line ends with an opening bracket: {line.text[-30:]}"
         assert line.text[0] not in ")],.;:!?", f"page {line.page}: a line starts with closing punctuation: {line.text}"
-    text = "\n".join(page_texts(_pdf(us_iran_build)))
+    text = "\n".join(page_texts(pdf_of(us_iran_build)))
     # A short citation (14 characters) never breaks inside: "(JNS" at a line end, "2025)" opening the next.
     assert not re.search(r"\([^()\n]{1,7}\n\d{4}[a-z]?\)", text)
 
@@ -114,7 +111,7 @@ def test_brackets_stay_with_what_they_enclose(us_iran_build: BuildResult) -> Non
 @pytest.mark.slow
 def test_automatic_hyphens_extract_as_the_whole_word(us_iran_build: BuildResult) -> None:
     """Drawn as U+2010 (pdfplumber, which ignores /ActualText, sees it); read as the word by poppler."""
-    path = _pdf(us_iran_build)
+    path = pdf_of(us_iran_build)
     lines = body_lines(path)
     broken = [(line, after) for line, after in pairwise(lines) if line.text.endswith("\u2010")]
     assert len(broken) >= 5
@@ -180,7 +177,7 @@ def _opens_level_one(page: pdfplumber.page.Page, text_top: float) -> bool:
 def test_no_page_before_the_back_matter_is_a_quarter_empty(us_iran_build: BuildResult) -> None:
     mm = 72 / 25.4
     text_top, text_bottom = 26 * mm, (297 - 24) * mm  # the A4 text area (config.py)
-    with pdfplumber.open(_pdf(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         pages = pdf.pages
         for number, (page, following) in enumerate(pairwise(pages[1:]), start=2):
             if re.search(r"(?m)^Chronology$", page.extract_text() or ""):

@@ -10,13 +10,14 @@ from typing import Any
 
 import pdfplumber
 import pikepdf
+import pytest
 from PIL import Image, ImageChops
 
 from briefing.engine_html import prepare_for_engine, reserve_automatic_hyphen, separate_spaces_before_inline
 from briefing.pdf_hyphens import _rewrite, mark_automatic_hyphens
 from briefing.pipeline import BuildResult
 
-from .helpers import page_texts
+from .helpers import page_texts, pdf_of
 
 FONTS = Path(__file__).resolve().parent.parent / "templates" / "fonts"
 PROSE = ("The relationship between the two states has been durable and incomprehensible to outsiders; the F-14 "
@@ -146,8 +147,9 @@ def test_a_run_ending_in_a_space_before_a_link_breaks_at_its_last_space() -> Non
     assert {width: _lines(linked, width) for width in widths} == expected
 
 
+@pytest.mark.slow  # it reads the long briefing's build
 def test_no_reference_breaks_after_its_first_word(us_iran_build: BuildResult) -> None:
-    path = next(o.path for o in us_iran_build.outputs if o.path.suffix == ".pdf")
+    path = pdf_of(us_iran_build)
     references = "".join(page_texts(path)[-4:])
     assert "JNS. 2025." in references
     assert not re.search(r"(?m)^\S+\.$\n(19|20)\d\d", references), "a label alone on its line, its year below"

@@ -7,7 +7,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-import pdfplumber
 import pikepdf
 import pytest
 import regex
@@ -16,12 +15,9 @@ from briefing.config import BuildConfig, Variant
 from briefing.pipeline import BuildResult, build
 
 from .conftest import US_IRAN_DIR, ContentTree
+from .helpers import pdf_of, plumber
 
 pytestmark = pytest.mark.slow
-
-
-def _pdf(built: BuildResult) -> Path:
-    return next(o.path for o in built.outputs if o.path.suffix == ".pdf")
 
 
 def _elements(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
@@ -66,7 +62,7 @@ def _named_pages(pdf: pikepdf.Pdf) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def us_iran(us_iran_build: BuildResult) -> Iterator[pikepdf.Pdf]:
-    with pikepdf.open(_pdf(us_iran_build)) as pdf:
+    with pikepdf.open(pdf_of(us_iran_build)) as pdf:
         yield pdf
 
 
@@ -113,7 +109,7 @@ def test_the_chronology_is_one_table_with_its_header_read_once(us_iran: pikepdf.
 
 
 def test_repeated_headers_are_drawn_but_not_read(us_iran_build: BuildResult) -> None:
-    with pdfplumber.open(_pdf(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         header_pages = [p for p in pdf.pages if re.search(r"^Date\s+Event\s+Sources$", p.extract_text(), re.M)]
         assert len(header_pages) >= 3
         for page in header_pages[1:]:
@@ -140,7 +136,7 @@ def test_persian_is_tagged_persian(us_iran_build: BuildResult, us_iran: pikepdf.
     persian = [e for e in _elements(us_iran) if str(e.get("/Lang", "")) == "fa"]
     assert persian
     tagged = {ids for e in persian for ids in _marked_ids(e)}
-    with pdfplumber.open(_pdf(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         arabic_script = [(page.page_obj.pageid, c["mcid"]) for page in pdf.pages for c in page.chars
                          if regex.match(r"\p{Script=Arabic}", c["text"])]
     assert arabic_script
@@ -148,7 +144,7 @@ def test_persian_is_tagged_persian(us_iran_build: BuildResult, us_iran: pikepdf.
 
 
 def test_a_line_with_persian_keeps_the_leading(us_iran_build: BuildResult) -> None:
-    with pdfplumber.open(_pdf(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         page = next(p for p in pdf.pages if any(regex.match(r"\p{Script=Arabic}", c["text"]) for c in p.chars))
         baselines = sorted({round(c["matrix"][5], 2) for c in page.chars if 10 < c["size"] < 11}, reverse=True)  # 10.5 pt body
         persian = {round(c["matrix"][5], 2) for c in page.chars if regex.match(r"\p{Script=Arabic}", c["text"])}
@@ -182,7 +178,7 @@ def test_runs_in_other_scripts_are_found_in_prose_and_data(content_tree: Content
 
 def test_the_starter_s_tags_too(starter_build: BuildResult) -> None:
     """A second briefing, so the box walk and the engine's tags are matched on more than one layout."""
-    with pikepdf.open(_pdf(starter_build)) as pdf:
+    with pikepdf.open(pdf_of(starter_build)) as pdf:
         counts = Counter(str(e.S) for e in _elements(pdf))
         contents = [str(a.Contents) for page in pdf.pages for a in page.get("/Annots", []) if "/Dest" in a]
     assert counts["/Note"] == 1

@@ -49,7 +49,7 @@ def preview(content_tree: ContentTree, tmp_path: Path) -> Iterator[Preview]:
     try:
         yield started
     finally:
-        started.stop()
+        started.stop(wait=TIMEOUT)  # its threads end with the test, not in a later one
 
 
 def test_the_page_follows_saves_and_shows_located_problems(preview: Preview) -> None:
@@ -161,4 +161,4 @@ def test_a_browser_reloads_itself_after_each_save(content_tree: ContentTree, tmp
             page.screenshot(path=str(shots / "preview-mended.png"))
             assert {url.split("?")[0] for url in browser.requests} == {preview.url, preview.url + "events"}
     finally:
-        preview.stop()
+        preview.stop(wait=TIMEOUT)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pdfplumber
 import pikepdf
 import pytest
 
 from briefing.pipeline import BuildResult
 
-from .helpers import embedded_fonts, outline_titles, page_texts, toc_entries
+from .helpers import embedded_fonts, html_of, outline_titles, page_texts, pdf_of, plumber, toc_entries
 
 pytestmark = pytest.mark.slow
 
@@ -18,12 +17,8 @@ def built(request: pytest.FixtureRequest) -> BuildResult:
     return request.getfixturevalue("starter_build" if request.param == "starter" else "us_iran_build")
 
 
-def _pdf(built: BuildResult):
-    return next(o.path for o in built.outputs if o.path.suffix == ".pdf")
-
-
 def test_contents_page_numbers_match_the_pages_of_the_headings(built: BuildResult) -> None:
-    texts = page_texts(_pdf(built))
+    texts = page_texts(pdf_of(built))
     contents_page = next(i for i, t in enumerate(texts) if "\nContents\n" in f"\n{t}\n")
     entries = toc_entries(texts[contents_page])
     assert len(entries) >= 4
@@ -34,8 +29,8 @@ def test_contents_page_numbers_match_the_pages_of_the_headings(built: BuildResul
 
 
 def test_bookmarks_match_the_headings(built: BuildResult) -> None:
-    titles = outline_titles(_pdf(built))
-    texts = "\n".join(page_texts(_pdf(built)))
+    titles = outline_titles(pdf_of(built))
+    texts = "\n".join(page_texts(pdf_of(built)))
     assert ("Contents" in [t for _, t in titles])
     assert ("References" in [t for _, t in titles])
     numbered = [t for level, t in titles if level == 1 and t[0].isdigit()]
@@ -45,7 +40,7 @@ def test_bookmarks_match_the_headings(built: BuildResult) -> None:
 
 
 def test_every_citation_and_cross_reference_is_resolved(built: BuildResult) -> None:
-    text = "\n".join(page_texts(_pdf(built)))
+    text = "\n".join(page_texts(pdf_of(built)))
     assert "??" not in text
     assert "[@" not in text
     for prefix in ("@sec-", "@fig-", "@tbl-"):
@@ -53,7 +48,7 @@ def test_every_citation_and_cross_reference_is_resolved(built: BuildResult) -> N
 
 
 def test_marking_and_page_numbers_on_every_page(built: BuildResult) -> None:
-    texts = page_texts(_pdf(built))
+    texts = page_texts(pdf_of(built))
     for number, text in enumerate(texts, start=1):
         assert text.count("UNCLASSIFIED") >= 2, f"page {number} lacks the marking at top and bottom"
         if number > 1:
@@ -61,7 +56,7 @@ def test_marking_and_page_numbers_on_every_page(built: BuildResult) -> None:
 
 
 def test_only_vendored_fonts_are_embedded(built: BuildResult) -> None:
-    fonts = embedded_fonts(_pdf(built))
+    fonts = embedded_fonts(pdf_of(built))
     assert fonts
     for name, embedded in fonts.items():
         assert embedded, f"{name} is not embedded"
@@ -70,8 +65,8 @@ def test_only_vendored_fonts_are_embedded(built: BuildResult) -> None:
 
 def test_code_is_set_in_the_vendored_mono_face(starter_build: BuildResult) -> None:
     """The engine's own "monospace" is the machine's font: a PDF built elsewhere would differ."""
-    path = _pdf(starter_build)
-    with pdfplumber.open(path) as pdf:
+    path = pdf_of(starter_build)
+    with plumber(path) as pdf:
         words = [w for page in pdf.pages for w in page.extract_words(extra_attrs=["fontname"])]
     code = [w for w in words if w["text"].startswith("timeline.yaml")]
     assert code, "the starter shows a file name as code"
@@ -79,7 +74,7 @@ def test_code_is_set_in_the_vendored_mono_face(starter_build: BuildResult) -> No
 
 
 def test_tagged_with_language_and_metadata(built: BuildResult) -> None:
-    with pikepdf.open(_pdf(built)) as pdf:
+    with pikepdf.open(pdf_of(built)) as pdf:
         assert pdf.Root.MarkInfo.Marked
         assert "/StructTreeRoot" in pdf.Root
         assert str(pdf.Root.Lang) == "en"
@@ -88,13 +83,13 @@ def test_tagged_with_language_and_metadata(built: BuildResult) -> None:
 
 
 def test_footnotes_sit_on_the_page_that_calls_them(starter_build: BuildResult) -> None:
-    texts = page_texts(_pdf(starter_build))
+    texts = page_texts(pdf_of(starter_build))
     page = next(i for i, t in enumerate(texts) if "This starter covers surface water only." in t)
     assert "standard reference on water and conflict" in texts[page]
 
 
 def test_html_preview_is_self_contained(starter_build: BuildResult) -> None:
-    html = next(o.path for o in starter_build.outputs if o.path.suffix == ".html").read_text()
+    html = html_of(starter_build)
     assert "<script" not in html
     assert "file://" not in html
     assert "http://" not in html.replace("http://www.w3.org", "")
@@ -120,7 +115,7 @@ def _figure_alts(path) -> list[str]:
 
 
 def test_figures_carry_alt_text_and_real_text(us_iran_build: BuildResult) -> None:
-    path = _pdf(us_iran_build)
+    path = pdf_of(us_iran_build)
     alts = _figure_alts(path)
     assert len(alts) >= 3
     assert all(alt.startswith("Timeline of ") for alt in alts)

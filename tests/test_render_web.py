@@ -15,6 +15,7 @@ from briefing.pipeline import build
 from briefing.render_web import backlinks, demote_headings, scrolling_tables, sidenote_copy
 
 from .conftest import ContentTree
+from .helpers import briefing_yaml
 
 
 class _Page(HTMLParser):
@@ -151,12 +152,7 @@ def test_fonts_travel_inside_the_page_as_woff2(content_tree: ContentTree, tmp_pa
 
 
 def test_no_classification_no_banner(content_tree: ContentTree, tmp_path: Path) -> None:
-    files = {"briefing.yaml": """\
-        title: Test Briefing
-        date: "2025-06-01"
-        sections: [sections/one.md]
-        references: refs.yaml
-        """}
+    files = {"briefing.yaml": briefing_yaml(classification=None, timeline=None)}
     html = _web(content_tree(files), tmp_path)
     assert 'class="marking' not in html
 
@@ -203,14 +199,7 @@ def test_a_lang_that_is_no_language_tag_is_located(content_tree: ContentTree, tm
 
 def test_a_note_style_puts_its_citations_in_the_numbered_notes(content_tree: ContentTree, tmp_path: Path) -> None:
     files = {
-        "briefing.yaml": """\
-            title: Test Briefing
-            date: "2025-06-01"
-            citation-style: chicago-note-bibliography
-            sections: [sections/one.md]
-            references: refs.yaml
-            timeline: timeline.yaml
-            """,
+        "briefing.yaml": briefing_yaml(classification=None, citation_style="chicago-note-bibliography"),
         "sections/one.md": "# One\n\nA claim [@ref1, p. 4]. A footnote.[^a]\n\n[^a]: Its text.\n",
     }
     html = _web(content_tree(files), tmp_path)

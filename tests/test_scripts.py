@@ -24,8 +24,8 @@ from briefing.pipeline import BuildResult, build
 from briefing.text_finish import TextPass
 from briefing.web_fonts import web_fonts
 
-from .conftest import MINIMAL_FILES
-from .helpers import page_texts
+from .conftest import MINIMAL_FILES, build_once
+from .helpers import html_of, page_texts, pdf_of, plumber
 
 CJK_FONT = Path(__file__).parent / "fixtures" / "fonts" / "NotoSansCJKsc-Subset.otf"
 """Noto Sans CJK SC cut down to the test sentences (tests/fixtures/fonts/README.md)."""
@@ -64,26 +64,20 @@ Table: Samples {{#tbl-samples}}
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def scripts_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     folder = tmp_path_factory.mktemp("scripts") / "brief"
     for name, text in {**MINIMAL_FILES, "sections/one.md": SECTION}.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(textwrap.dedent(text) if name != "sections/one.md" else text, encoding="utf-8")
-    config = BuildConfig(folder, folder.parent / "out", (Variant.PDF, Variant.HTML), cache_dir=folder.parent / "cache",
-                         epoch=0)
-    return build(config)
-
-
-def _output(result: BuildResult, suffix: str) -> Path:
-    return next(o.path for o in result.outputs if o.path.suffix == suffix)
+    return build_once(tmp_path_factory, folder, (Variant.PDF, Variant.HTML), name="scripts")
 
 
 @pytest.mark.slow
 def test_each_script_prints_in_its_noto_face_and_extracts(scripts_build: BuildResult) -> None:
-    pdf_path = _output(scripts_build, ".pdf")
+    pdf_path = pdf_of(scripts_build)
     text = re.sub(r"\s+", "", "".join(page_texts(pdf_path)))
-    with pdfplumber.open(pdf_path) as pdf:
+    with plumber(pdf_path) as pdf:
         chars = [c for page in pdf.pages for c in page.chars]
     for script, words in QUOTED.items():
         assert all(word in text for word in words), script  # found by a reader's search (line breaks aside)
@@ -98,7 +92,7 @@ def test_each_script_prints_in_its_noto_face_and_extracts(scripts_build: BuildRe
 @pytest.mark.slow
 def test_conjuncts_are_shaped_not_spelled_out(scripts_build: BuildResult) -> None:
     """Shaped, one glyph stands for several letters: the conjunct क्ष (ka, virama, ssa), ন্দ্র in Bengali."""
-    with pdfplumber.open(_output(scripts_build, ".pdf")) as pdf:
+    with plumber(pdf_of(scripts_build)) as pdf:
         glyphs = {c["text"] for page in pdf.pages for c in page.chars}
     assert "क्ष" in glyphs
     assert "ন্দ্র" in glyphs
@@ -107,9 +101,9 @@ def test_conjuncts_are_shaped_not_spelled_out(scripts_build: BuildResult) -> Non
 
 @pytest.mark.slow
 def test_a_long_thai_sentence_breaks_between_words_in_a_narrow_cell(scripts_build: BuildResult) -> None:
-    html = _output(scripts_build, ".html").read_text(encoding="utf-8")
+    html = html_of(scripts_build)
     assert "".join(THAI_WORDS) in html  # no <wbr> every 18 letters: the words are the line breaker's to find
-    with pdfplumber.open(_output(scripts_build, ".pdf")) as pdf:
+    with plumber(pdf_of(scripts_build)) as pdf:
         page = next(p for p in pdf.pages if "Samples" in (p.extract_text() or ""))
         cell = [c for c in page.chars if regex.match(r"\p{Script=Thai}", c["text"]) and c["top"] > _top(page, "Sample")]
         note = min(c["x0"] for c in page.chars if c["text"] == "N" and c["top"] > _top(page, "Sample") - 2)
@@ -130,11 +124,11 @@ def _top(page: pdfplumber.page.Page, word: str) -> float:
 
 @pytest.mark.slow
 def test_runs_are_tagged_with_their_language(scripts_build: BuildResult) -> None:
-    html = _output(scripts_build, ".html").read_text(encoding="utf-8")
+    html = html_of(scripts_build)
     for language, word in (("hi", "क्षत्रिय"), ("bn", "বাংলাদেশ"), ("ta", "தமிழ்நாடு"), ("th", "ประเทศไทย"),
                            ("ka", "საქართველო"), ("hy", "Հայաստան"), ("am", "ኢትዮጵያ")):
         assert re.search(rf'<span lang="{language}">[^<]*{word}', html), language
-    with pikepdf.open(_output(scripts_build, ".pdf")) as pdf:
+    with pikepdf.open(pdf_of(scripts_build)) as pdf:
         languages = {str(element.get("/Lang")) for element in _elements(pdf) if "/Lang" in element}
     assert {"hi", "bn", "ta", "th", "ka", "hy", "am"} <= languages
 

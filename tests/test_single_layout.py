@@ -27,7 +27,7 @@ from briefing.model import BuildResult
 from briefing.pipeline import build
 from briefing.render_pdf import write_pdf
 from tests.conftest import US_IRAN_DIR, ContentTree
-from tests.helpers import outline_titles, page_texts, toc_entries
+from tests.helpers import outline_titles, page_texts, pdf_of, toc_entries
 from tests.layout_twice import layout_twice
 
 BACKLINKS = re.compile(r"cited on pp?\.\s+((?:\d+,\s*)*\d+)")
@@ -71,9 +71,16 @@ def long_references_files(works: int = 70, sections: int = 8) -> dict[str, str |
     return files
 
 
-def test_backlink_annotations_one_per_number(us_iran_build: BuildResult) -> None:
+@pytest.fixture(params=["starter", pytest.param("us-iran", marks=pytest.mark.slow)])
+def built(request: pytest.FixtureRequest) -> BuildResult:
+    """The starter on every run; the long briefing (24 pages, References over two) in the full suite."""
+    result: BuildResult = request.getfixturevalue("starter_build" if request.param == "starter" else "us_iran_build")
+    return result
+
+
+def test_backlink_annotations_one_per_number(built: BuildResult) -> None:
     """Each printed back-link page is one link annotation (the engine used to write two)."""
-    pdf_path = us_iran_build.outputs[0].path
+    pdf_path = pdf_of(built)
     texts = page_texts(pdf_path)
     first = next(i for i, text in enumerate(texts) if BACKLINKS.search(_joined(text)))
     with pikepdf.open(pdf_path) as pdf:
@@ -84,9 +91,9 @@ def test_backlink_annotations_one_per_number(us_iran_build: BuildResult) -> None
             assert printed > 0
 
 
-def test_references_part_keeps_tags_outline_and_links(us_iran_build: BuildResult) -> None:
+def test_references_part_keeps_tags_outline_and_links(built: BuildResult) -> None:
     """The joined PDF has one structure tree holding the References, every internal link lands."""
-    pdf_path = us_iran_build.outputs[0].path
+    pdf_path = pdf_of(built)
     with pikepdf.open(pdf_path) as pdf:
         tags = _structure_tags(pdf)
         assert tags.count("Document") == 1
@@ -114,7 +121,7 @@ def test_references_part_keeps_tags_outline_and_links(us_iran_build: BuildResult
 @pytest.mark.slow
 def test_same_pages_as_layout_twice_us_iran(us_iran_build: BuildResult, tmp_path: Path) -> None:
     config = BuildConfig(content_dir=US_IRAN_DIR, output_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
-    _assert_same(us_iran_build.outputs[0].path, config, Variant.PDF, tmp_path)
+    _assert_same(pdf_of(us_iran_build), config, Variant.PDF, tmp_path)
 
 
 @pytest.mark.slow

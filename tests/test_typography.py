@@ -12,15 +12,11 @@ from briefing.config import BuildConfig, Variant
 from briefing.pipeline import BuildResult, build
 
 from .conftest import ContentTree
-from .helpers import page_texts
+from .helpers import page_texts, pdf_of, plumber
 
 pytestmark = pytest.mark.slow
 
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-
-
-def _pdf(result: BuildResult) -> Path:
-    return next(o.path for o in result.outputs if o.path.suffix == ".pdf")
 
 
 def _running_head(page: pdfplumber.page.Page) -> str:
@@ -45,7 +41,7 @@ def test_running_heads_name_the_section_in_force_at_the_top(us_iran_build: Build
     text_top = 26 * 72 / 25.4  # the A4 top margin
     in_force = None
     checked = 0
-    with pdfplumber.open(_pdf(us_iran_build)) as pdf:
+    with plumber(pdf_of(us_iran_build)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             starts = _section_starts(page)
             opening = starts[0][1] if starts and starts[0][0] < text_top + 8 else in_force
@@ -73,7 +69,7 @@ def test_a_heading_can_give_its_running_head_a_short_form(content_tree: ContentT
     title = "title: \"The Northern Sea Route: Shipping, Sanctions and Security in a Warming Arctic\"\n"
     (folder / "briefing.yaml").write_text(yaml.replace("title: Test Briefing\n", title), encoding="utf-8")
     config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
-    with pdfplumber.open(_pdf(build(config))) as pdf:
+    with pdfplumber.open(pdf_of(build(config))) as pdf:
         heads = [_running_head(page) for page in pdf.pages[3:]]
         titles = {_title_head(page) for page in pdf.pages[1:]}
     assert "Channels" in heads
@@ -81,19 +77,19 @@ def test_a_heading_can_give_its_running_head_a_short_form(content_tree: ContentT
     assert titles == {"The Northern Sea Route"}  # the main title, before its colon: never cut with an ellipsis
     (folder / "briefing.yaml").write_text(yaml.replace("title: Test Briefing\n", title + "short-title: Arctic Shipping\n"),
                                           encoding="utf-8")
-    with pdfplumber.open(_pdf(build(config))) as pdf:
+    with pdfplumber.open(pdf_of(build(config))) as pdf:
         assert {_title_head(page) for page in pdf.pages[1:]} == {"Arctic Shipping"}  # the References' pages too
 
 
 def test_chronology_dates_stay_on_one_line(us_iran_build: BuildResult) -> None:
-    text = "\n".join(page_texts(_pdf(us_iran_build)))
+    text = "\n".join(page_texts(pdf_of(us_iran_build)))
     chronology = text.split("\nChronology\n", 1)[1].split("\nReferences\n", 1)[0]
     assert re.search(rf"(?m)^\d{{1,2}} ({MONTHS}) \d{{4}}", chronology)
     assert not re.search(rf"(?m)^\d{{1,2}} ({MONTHS})$", chronology), "a date broken before its year"
 
 
 def test_urls_never_break_after_a_hyphen(us_iran_build: BuildResult) -> None:
-    text = "\n".join(page_texts(_pdf(us_iran_build)))
+    text = "\n".join(page_texts(pdf_of(us_iran_build)))
     references = text.split("\nReferences\n", 1)[1]
     assert "https://" in references
     assert not re.search(r"(?m)-$", references), "a line of the references ends with a hyphen"
@@ -106,7 +102,7 @@ def _straight_marks(text: str) -> list[str]:
 
 def test_no_straight_quotes_reach_the_page(us_iran_build: BuildResult, starter_build: BuildResult) -> None:
     for result in (us_iran_build, starter_build):
-        assert _straight_marks("\n".join(page_texts(_pdf(result)))) == []
+        assert _straight_marks("\n".join(page_texts(pdf_of(result)))) == []
 
 
 def test_text_from_yaml_gets_the_prose_punctuation(content_tree: ContentTree, tmp_path: Path) -> None:
@@ -127,7 +123,7 @@ def test_text_from_yaml_gets_the_prose_punctuation(content_tree: ContentTree, tm
         "sections/one.md": "# One\n\nText [@ref1].\n\n| A | B |\n|---|---|\n| 1 | 2 |\n\nTable: The 'options' table\n",
     })
     config = BuildConfig(folder, tmp_path / "out", (Variant.PDF,), cache_dir=tmp_path / "cache", epoch=0)
-    text = "\n".join(page_texts(_pdf(build(config))))
+    text = "\n".join(page_texts(pdf_of(build(config))))
     assert _straight_marks(text) == []
     for expected in ("Iran’s ‘red lines’ – and America’s", "O’NEILL INSTITUTE", "“Muscat” channel’s start…",
                      "TALKS ‘N’ DEALS", "The ‘options’ table"):
@@ -177,7 +173,7 @@ def test_fixed_strings_and_dates_follow_the_language(content_tree: ContentTree, 
     })
     config = BuildConfig(folder, tmp_path / "out", (Variant.PDF, Variant.HANDOUT), cache_dir=tmp_path / "cache", epoch=0)
     result = build(config)
-    text = " ".join(" ".join(page_texts(_pdf(result))).split())
+    text = " ".join(" ".join(page_texts(pdf_of(result))).split())
     for expected in ("Principales conclusions", "Sommaire", "Chronologie", "Références",
                      "1 juin 2025", "3 février 2001", "novembre 2003", "(voir Section 1)", "Page 2 sur",
                      "avr."):  # the figure's month ticks too
@@ -210,10 +206,10 @@ def test_an_unsupported_language_is_a_located_error(
 
 
 def test_short_key_judgments_and_contents_share_a_page(starter_build: BuildResult, us_iran_build: BuildResult) -> None:
-    starter = page_texts(_pdf(starter_build))
+    starter = page_texts(pdf_of(starter_build))
     assert "Key judgments" in starter[1]
     assert "Contents" in starter[1]  # a short briefing: one page for both
-    long = page_texts(_pdf(us_iran_build))
+    long = page_texts(pdf_of(us_iran_build))
     assert "Contents" not in long[1]  # long judgments: the contents open the next page, whole
     assert "Contents" in long[2]
 
@@ -250,7 +246,7 @@ def test_pandoc_markdown_a_user_types_is_rendered(content_tree: ContentTree, tmp
     for fragment in ("H<sub>2</sub>O", "x<sup>2</sup>", "<dt>Term</dt>", "<dd>", 'class="callout-warning"',
                      'class="callout-title"', "Line one<br", 'class="smallcaps"', 'lang="fr"'):
         assert fragment in html, fragment
-    text = "\n".join(page_texts(_pdf(result)))
+    text = "\n".join(page_texts(pdf_of(result)))
     assert "\nBackground notes\n" in text  # {-}: no number
     assert "1.1 Background notes" not in text
     assert "Mind the gap" in text
