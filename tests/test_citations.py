@@ -590,7 +590,7 @@ def test_note_marks_in_the_built_pdf(content_tree, tmp_path: Path) -> None:
     from .helpers import page_texts
 
     folder = content_tree({
-        "briefing.yaml": YAML_BRIEFING + "citation-style: chicago-notes\n",
+        "briefing.yaml": YAML_BRIEFING + "citation-style: chicago-notes\ntimeline: timeline.yaml\n",
         "refs.yaml": "- id: ref1\n  type: book\n  title: First Book\n  author: [{family: Doe, given: Jane}]\n"
                      "  issued: 2001\n- id: ref2\n  type: book\n  title: Second Book\n"
                      "  author: [{family: Roe, given: Rick}]\n  issued: 2002\n",
@@ -606,6 +606,10 @@ def test_note_marks_in_the_built_pdf(content_tree, tmp_path: Path) -> None:
     assert 'limits<span class="citation citation-note" id="cite-0">.<a class="note-ref" id="fnref-1"' in html_text
     assert '<sup class="note-separator">,</sup><a class="note-ref" id="fnref-3"' in html_text
     assert "References" not in text, "chicago-notes has no bibliography"
+    # A chronology row's source is the note's text in its cell, not a footnote of its own.
+    chronology = " ".join(page_texts(out / "brief.pdf")[-1].split()).split("Sources", 1)[1]
+    assert chronology.startswith(" 3 February 2001 Start Doe, First Book. As of")  # no mark, no note below
+    assert 'class="citation citation-source" id="cite-3">Doe, <i>First Book</i>.</span>' in html_text
 
 
 def test_pandoc_not_executable_is_one_clear_message(content_tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
