@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -68,7 +69,11 @@ def _break_long_word(match: re.Match[str]) -> str:
     word = match[0]
     if SPACELESS_SCRIPTS.search(word):
         return word
-    clusters = CLUSTER.findall(word)
+    return "\u00ad".join(_every_18(part) for part in word.split("\u00ad"))  # a cell's soft hyphens come first
+
+
+def _every_18(part: str) -> str:
+    clusters = CLUSTER.findall(part)
     return "<wbr>".join("".join(clusters[i: i + 18]) for i in range(0, len(clusters), 18))
 
 
@@ -82,14 +87,46 @@ def url_breaks(escaped: str) -> str:
     return "<wbr>".join(f'<span class="url-part">{piece}</span>' for piece in pieces if piece)
 
 
+CELL_WORD = regex.compile(r"\p{L}{14,}")
+"""A word this long can make a table column wider than the page (a German compound, a chemical)."""
+CELL_WORD_ENDS = 5
+"""Letters kept together at each end of a word broken in a cell: never "Mus-cat"."""
+
+
+@lru_cache(maxsize=16)
+def _hyphenator(language: str) -> Any:
+    import pyphen
+
+    tag = language.replace("-", "_")
+    found = next((t for t in (tag, tag.split("_")[0]) if pyphen.language_fallback(t)), None)
+    return pyphen.Pyphen(lang=found, left=CELL_WORD_ENDS, right=CELL_WORD_ENDS) if found else None
+
+
+def cell_hyphens(text: str, language: str) -> str:
+    """Soft hyphens at the hyphenation points of a cell's long words, and only there.
+
+    Table cells are not hyphenated (``hyphens: manual`` in print.css: a short word broken in a
+    narrow column reads badly); but a column cannot be narrower than its longest word, and a
+    few long words can push a table off the page. Their soft hyphens let the engine break
+    them where the language allows, with a hyphen, only when the column needs it.
+    """
+    hyphenator = _hyphenator(language)
+    if hyphenator is None:
+        return text
+    return CELL_WORD.sub(lambda word: hyphenator.inserted(word[0], hyphen="\u00ad"), text)
+
+
 def runs_html(runs: Sequence[Run]) -> str:
     """Runs as HTML: names kept whole, runs in another language marked with it."""
     return "".join(_run(run) for run in runs)
 
 
-def _run(run: Run) -> str:
+def _run(run: Run, cell_language: str | None = None) -> str:
+    """``cell_language``: the run stands in a table cell of a text in that language (``cell_hyphens``)."""
     escaped = escapeHtml(run.text)
-    if run.kind is RunKind.CODE:
+    if run.kind is RunKind.PROSE:
+        html = _prose(run.text, None if cell_language is None else run.lang or cell_language)
+    elif run.kind is RunKind.CODE:
         html = f"<code>{escaped}</code>"
     elif run.kind is RunKind.NAME:
         html = f'<span class="name">{escaped}</span>'
@@ -98,6 +135,25 @@ def _run(run: Run) -> str:
     else:
         html = _breakable(escaped)
     return f'<span lang="{run.lang}">{html}</span>' if run.lang else html
+
+
+BARE_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>]*[^\s<>.,;:!?)\]'\"\u2019\u201d]")
+"""An address typed in the prose without <…>: it breaks as an address does, not every 18 letters."""
+
+
+def _prose(text: str, cell_language: str | None) -> str:
+    """Words, with break opportunities in what is too long to fit a line or a column."""
+    out: list[str] = []
+    last = 0
+    for match in BARE_URL.finditer(text):
+        out += [_words(text[last:match.start()], cell_language), url_breaks(escapeHtml(match[0]))]
+        last = match.end()
+    out.append(_words(text[last:], cell_language))
+    return "".join(out)
+
+
+def _words(text: str, cell_language: str | None) -> str:
+    return _breakable(escapeHtml(cell_hyphens(text, cell_language) if cell_language else text))
 
 
 def _attributes(attrs: Sequence[tuple[str, str]]) -> str:
@@ -115,6 +171,8 @@ class RenderContext:
     """Renders ``templates/partials/NAME.html`` with keyword arguments."""
     captions: dict[str, str] = field(default_factory=dict)
     """Filled while writing: each timeline figure's caption HTML, by figure id (for the handout)."""
+    language: str = "en"
+    """The briefing's language: where a long word in a table cell may break (``cell_hyphens``)."""
 
 
 class HtmlWriter:
@@ -122,6 +180,8 @@ class HtmlWriter:
 
     def __init__(self, context: RenderContext) -> None:
         self.context = context
+        self.cell_language: str | None = None
+        """Set while a table cell is written."""
 
     def partial(self, name: str, **values: Any) -> str:
         """Render a template partial; HTML written here is passed as Markup (the text in it is escaped)."""
@@ -142,7 +202,14 @@ class HtmlWriter:
             if not node.children and node.tag == "hr":
                 return f"<hr{_attributes(node.attrs)} />\n"
             newline = "\n" if node.children and isinstance(node.children[0], BLOCK_TYPES) else ""
-            return f"<{node.tag}{_attributes(node.attrs)}>{newline}{self.blocks(node.children)}</{node.tag}>\n"
+            cell = node.tag in ("td", "th")
+            if cell:
+                self.cell_language = self.context.language
+            try:
+                return f"<{node.tag}{_attributes(node.attrs)}>{newline}{self.blocks(node.children)}</{node.tag}>\n"
+            finally:
+                if cell:
+                    self.cell_language = None
         if isinstance(node, CodeBlock):
             language = node.info.split()[0] if node.info else ""
             attrs = f' class="language-{escapeHtml(language)}"' if language else ""
@@ -179,7 +246,7 @@ class HtmlWriter:
     def inline(self, nodes: Sequence[Inline], index: int) -> str:
         node = nodes[index]
         if isinstance(node, Run):
-            return _run(node)
+            return _run(node, self.cell_language)
         if isinstance(node, Span):
             return f"<{node.tag}{_attributes(node.attrs)}>{self.inlines(node.children)}</{node.tag}>"
         if isinstance(node, Break):

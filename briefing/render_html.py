@@ -148,7 +148,7 @@ def render_html(
             _report_template_error(error, templates_dir, report)
             return Markup("")
 
-    render_context = RenderContext(citations.clusters, document.targets, partial)
+    render_context = RenderContext(citations.clusters, document.targets, partial, language=language.tag)
     writer = HtmlWriter(render_context)
 
     def markdown(fragment: Fragment | None) -> Markup:

@@ -168,7 +168,10 @@ def _check_boxes(pages: list[Any], context: VerifyContext, where: SourceLocation
         page_box = page._page_box  # WeasyPrint keeps the laid-out boxes here
         left = page_box.content_box_x()
         right = left + page_box.width
+        inside_wide_tables = _check_tables(page_box, number, left, right, context, where, report)
         for box in flow_boxes(page_box):
+            if id(box) in inside_wide_tables:
+                continue
             if isinstance(box, boxes.TextBox):
                 for char in uncovered(box.text, context.font_dir, tuple(f.path for f in context.fallback_fonts)):
                     missing.setdefault(char, number)
@@ -194,6 +197,31 @@ def _described(box: Any, context: VerifyContext) -> tuple[str, SourceLocation | 
         return f"text '{text}'", first_occurrence(text, context.texts) if text else None
     src = box.element.get("src", "")
     return f"image '{src.rsplit('/', 1)[-1][:60]}'", _image_location(src, context)
+
+
+def _check_tables(
+    page_box: Any, number: int, left: float, right: float, context: VerifyContext, where: SourceLocation,
+    report: Diagnostics,
+) -> set[int]:
+    """One error for a table wider than the text area, at its first cell's line (not one per cell);
+    returns the boxes inside such tables, which are not reported again."""
+    from weasyprint.formatting_structure import boxes
+
+    inside: set[int] = set()
+    for box in flow_boxes(page_box):
+        if not isinstance(box, boxes.TableBox) or id(box) in inside:
+            continue
+        overflow = max(left - box.position_x, box.position_x + box.margin_width() - right)
+        if overflow <= OVERFLOW_TOLERANCE_PX:
+            continue
+        inside.update(id(descendant) for descendant in box.descendants())
+        cells = [text for cell in box.descendants() if tag_of(cell) in ("th", "td") if (text := text_of(cell).strip())]
+        first = cells[0].replace("\u00ad", "")[:40] if cells else ""
+        located = first_occurrence(first, context.texts) if first else None
+        report.error(located or where, f"page {number}: a table runs {overflow / PX_PER_MM:.1f} mm wider than the "
+                                       f"text area (its first cell: '{first}'): its columns cannot be narrower than "
+                                       "their longest words; shorten them, or split the table")
+    return inside
 
 
 def _check_alt(box: Any, number: int, context: VerifyContext, where: SourceLocation, report: Diagnostics) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import stat
 import subprocess
 import textwrap
@@ -17,7 +18,7 @@ from briefing.errors import SourceLocation
 from briefing.load import LocatedDict, LocatedList, LocatedStr
 
 from .conftest import ContentTree
-from .helpers import briefing_yaml, check_problems, png
+from .helpers import briefing_yaml, check_problems, page_texts, png
 
 EVERY_KEY = """\
     title: Every Key
@@ -700,3 +701,33 @@ def test_a_content_tree_gives_its_briefings_defaults(
     assert main(["build", "content/alpha", "--out", "out", "--variant", "html"]) == 0
     assert "up to date" not in capsys.readouterr().err  # the defaults are an input
     assert "Other Desk" in (tree / "out" / "alpha.html").read_text(encoding="utf-8")
+
+
+GERMAN_TABLE = ("| Behörde | Zuständigkeit | Rechtsgrundlage | Quelle | Stand | Anmerkung |\n|---|---|---|---|---|---|\n"
+                "| Donaudampfschifffahrtsgesellschaft | Schifffahrtsverwaltungszuständigkeitsbereich | "
+                "Seeaufgabengesetzänderungsverordnung | https://www.example.org/a/long/path/rechtsgrundlage.html | 2026 | "
+                "Kapitänsmützenverordnungsentwurf |\n")
+
+
+def test_a_table_of_long_words_fits_and_one_that_cannot_is_one_located_error(
+    content_tree: ContentTree, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Compounds in narrow columns break at their hyphenation points; what still cannot fit is one error at
+    the table's first line, not one per cell located wherever the same word is written first."""
+    yaml = briefing_yaml(classification=None) + "language: de\n"
+    folder = content_tree({"briefing.yaml": yaml, "sections/one.md": f"# Eins\n\nText [@ref1].\n\n{GERMAN_TABLE}"})
+    out = tmp_path / "out"
+    assert main(["build", "--quiet", "--variant", "pdf", "--out", str(out), str(folder)]) == 0, capsys.readouterr().err
+    text = " ".join(" ".join(page_texts(out / f"{folder.name}.pdf")).split())
+    assert "Donaudampf" in text  # broken in its column at a hyphenation point, the table inside the page
+    assert "Kapitänsmützenverord" in text
+    digits = "| " + " | ".join(["12345678901234567"] * 16) + " |\n"
+    impossible = "|" + "|".join(f"c{i}" for i in range(16)) + "|\n|" + "---|" * 16 + "\n" + digits
+    (folder / "sections" / "one.md").write_text(f"# Eins\n\nText [@ref1].\n\n{impossible}", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["build", "--variant", "pdf", "--out", str(out), str(folder)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if re.search(r":\d+:\d+: error: ", line)]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{folder / 'sections' / 'one.md'}:5:")
+    assert "a table runs" in errors[0]
+    assert "wider than the text area (its first cell: 'c0')" in errors[0]

@@ -49,3 +49,16 @@ def test_figures_notes_and_cross_references_go_through_their_partials(content_tr
     assert html.split("</h1>\n", 1)[1] == (
         '<p>Text.[footnote] See [crossref].</p>\n<table id="tbl-a">\n[table_caption]<thead>\n<tr>\n<th>A</th>\n</tr>\n'
         "</thead>\n<tbody>\n<tr>\n<td>1</td>\n</tr>\n</tbody>\n</table>\n")
+
+
+def test_long_words_in_table_cells_may_break_where_the_language_allows(content_tree: ContentTree) -> None:
+    """A column is as wide as its longest word: compounds get soft hyphens (only in cells, only long words,
+    never near their ends), a typed address breaks before its slashes."""
+    table = ("| Behörde | Quelle |\n|---|---|\n"
+             "| Donaudampfschifffahrtsgesellschaft in Muscat | https://example.org/gesetze/rechtsgrundlage.html |\n\n"
+             "Donaudampfschifffahrtsgesellschaft in the prose.\n")
+    html = _written(content_tree, table).replace("\u00ad", "|")
+    assert "<td>Donaudampf|schiff|fahrts|gesell|schaft in Muscat</td>" in html  # English patterns, a German word
+    assert '<span class="url-part">https://</span><wbr><span class="url-part">example</span>' in html
+    assert "rechtsgrundlage.html" in html.replace('</span><wbr><span class="url-part">', "")  # no soft hyphen in it
+    assert "<p>Donaudampfschifffahrtsgesellschaft in the prose.</p>" in html  # the prose hyphenates by itself
