@@ -69,11 +69,7 @@ def _break_long_word(match: re.Match[str]) -> str:
     word = match[0]
     if SPACELESS_SCRIPTS.search(word):
         return word
-    return "\u00ad".join(_every_18(part) for part in word.split("\u00ad"))  # a cell's soft hyphens come first
-
-
-def _every_18(part: str) -> str:
-    clusters = CLUSTER.findall(part)
+    clusters = CLUSTER.findall(word)
     return "<wbr>".join("".join(clusters[i: i + 18]) for i in range(0, len(clusters), 18))
 
 
@@ -102,18 +98,28 @@ def _hyphenator(language: str) -> Any:
     return pyphen.Pyphen(lang=found, left=CELL_WORD_ENDS, right=CELL_WORD_ENDS) if found else None
 
 
-def cell_hyphens(text: str, language: str) -> str:
-    """Soft hyphens at the hyphenation points of a cell's long words, and only there.
+def cell_words(text: str, language: str) -> str:
+    """A cell's text as HTML, its long words with soft hyphens at their hyphenation points.
 
     Table cells are not hyphenated (``hyphens: manual`` in print.css: a short word broken in a
     narrow column reads badly); but a column cannot be narrower than its longest word, and a
     few long words can push a table off the page. Their soft hyphens let the engine break
-    them where the language allows, with a hyphen, only when the column needs it.
+    them where the language allows, with a hyphen, only when the column needs it. Each such
+    word is a span of its own: WeasyPrint 70 takes a whole run of text holding a soft hyphen
+    for one unbreakable piece when it sizes a table's columns (a cell of a sentence then
+    widened its table past the page).
     """
     hyphenator = _hyphenator(language)
     if hyphenator is None:
-        return text
-    return CELL_WORD.sub(lambda word: hyphenator.inserted(word[0], hyphen="\u00ad"), text)
+        return _breakable(escapeHtml(text))
+    out: list[str] = []
+    last = 0
+    for word in CELL_WORD.finditer(text):
+        hyphenated = escapeHtml(hyphenator.inserted(word[0], hyphen="\u00ad"))
+        out += [_breakable(escapeHtml(text[last:word.start()])), f'<span class="long-word">{hyphenated}</span>']
+        last = word.end()
+    out.append(_breakable(escapeHtml(text[last:])))
+    return "".join(out)
 
 
 def runs_html(runs: Sequence[Run]) -> str:
@@ -122,7 +128,7 @@ def runs_html(runs: Sequence[Run]) -> str:
 
 
 def _run(run: Run, cell_language: str | None = None) -> str:
-    """``cell_language``: the run stands in a table cell of a text in that language (``cell_hyphens``)."""
+    """``cell_language``: the run stands in a table cell of a text in that language (``cell_words``)."""
     escaped = escapeHtml(run.text)
     if run.kind is RunKind.PROSE:
         html = _prose(run.text, None if cell_language is None else run.lang or cell_language)
@@ -153,7 +159,7 @@ def _prose(text: str, cell_language: str | None) -> str:
 
 
 def _words(text: str, cell_language: str | None) -> str:
-    return _breakable(escapeHtml(cell_hyphens(text, cell_language) if cell_language else text))
+    return cell_words(text, cell_language) if cell_language else _breakable(escapeHtml(text))
 
 
 def _attributes(attrs: Sequence[tuple[str, str]]) -> str:
@@ -172,7 +178,7 @@ class RenderContext:
     captions: dict[str, str] = field(default_factory=dict)
     """Filled while writing: each timeline figure's caption HTML, by figure id (for the handout)."""
     language: str = "en"
-    """The briefing's language: where a long word in a table cell may break (``cell_hyphens``)."""
+    """The briefing's language: where a long word in a table cell may break (``cell_words``)."""
 
 
 class HtmlWriter:
