@@ -217,7 +217,9 @@ def _check_tables(
         inside.update(id(descendant) for descendant in box.descendants())
         cells = [text for cell in box.descendants() if tag_of(cell) in ("th", "td") if (text := text_of(cell).strip())]
         first = cells[0].replace("\u00ad", "")[:40] if cells else ""
-        located = first_occurrence(first, context.texts) if first else None
+        # The Markdown row that starts the table ("| Round |"), before the same words anywhere else.
+        located = next((at for written in (f"| {first} |", f"{first} |", first) if first
+                        if (at := first_occurrence(written, context.texts))), None)
         report.error(located or where, f"page {number}: a table runs {overflow / PX_PER_MM:.1f} mm wider than the "
                                        f"text area (its first cell: '{first}'): its columns cannot be narrower than "
                                        "their longest words; shorten them, or split the table")
