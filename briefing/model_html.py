@@ -115,6 +115,8 @@ def cell_words(text: str, language: str) -> str:
     out: list[str] = []
     last = 0
     for word in CELL_WORD.finditer(text):
+        if SPACELESS_SCRIPTS.search(word[0]):  # a Thai or Chinese run: the line breaker finds its words
+            continue
         hyphenated = escapeHtml(hyphenator.inserted(word[0], hyphen="\u00ad"))
         out += [_breakable(escapeHtml(text[last:word.start()])), f'<span class="long-word">{hyphenated}</span>']
         last = word.end()

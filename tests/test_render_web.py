@@ -205,7 +205,8 @@ def test_a_note_style_puts_its_citations_in_the_numbered_notes(content_tree: Con
     html = _web(content_tree(files), tmp_path)
     notes = re.findall(r'<li id="fn-(\d+)">.*?<span class="note-body">(.*?)</span></li>', html, re.S)
     texts = [re.sub(r"<[^>]+>", "", body) for _, body in notes]
-    assert [n for n, _ in notes] == ["1", "2", "3"]  # the citation, the footnote, the chronology's source
+    assert [n for n, _ in notes] == ["1", "2"]  # the citation, the footnote: the chronology's source is in its cell
+    assert re.search(r'<td class="chronology-sources"><span class="citation citation-source" id="cite-\d+">Doe, ', html)
     assert texts[0].startswith("Jane Doe, ")
     assert "4" in texts[0]
     assert texts[1] == "Its text."
