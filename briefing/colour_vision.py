@@ -90,7 +90,7 @@ def contrast_ratio(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def lightened(colour: str, background: str, minimum: float) -> str:
+def lightened(colour: str, background: str, minimum: float = 4.5) -> str:
     """``colour`` mixed with white, as little as reaches ``minimum`` contrast on a dark ``background``.
 
     A brand's accent keeps its hue on a dark page instead of being replaced by a stock colour.

@@ -131,17 +131,16 @@ def runs_html(runs: Sequence[Run]) -> str:
 
 def _run(run: Run, cell_language: str | None = None) -> str:
     """``cell_language``: the run stands in a table cell of a text in that language (``cell_words``)."""
-    escaped = escapeHtml(run.text)
     if run.kind is RunKind.PROSE:
         html = _prose(run.text, None if cell_language is None else run.lang or cell_language)
     elif run.kind is RunKind.CODE:
-        html = f"<code>{escaped}</code>"
+        html = f"<code>{escapeHtml(run.text)}</code>"
     elif run.kind is RunKind.NAME:
-        html = f'<span class="name">{escaped}</span>'
+        html = f'<span class="name">{escapeHtml(run.text)}</span>'
     elif run.kind is RunKind.URL:
-        html = url_breaks(escaped)
+        html = url_breaks(escapeHtml(run.text))
     else:
-        html = _breakable(escaped)
+        html = _breakable(escapeHtml(run.text))
     return f'<span lang="{run.lang}">{html}</span>' if run.lang else html
 
 

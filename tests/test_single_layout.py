@@ -13,6 +13,7 @@ import re
 import shutil
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -144,12 +145,7 @@ def test_same_pages_as_layout_twice_long_references(
 @pytest.mark.slow
 def test_wrong_guess_lays_the_body_out_again(content_tree: ContentTree, tmp_path: Path) -> None:
     """A remembered count that no longer holds costs one more layout of the body, and the folios stay right."""
-    folder = content_tree(long_references_files(works=40, sections=5))
-    cache = tmp_path / "cache"
-    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=cache, variants=(Variant.PRINT,))
-    build(config)
-    memory = next((cache / "layout").glob("*-print-*.json"))
-    counts = json.loads(memory.read_text())
+    config, memory, counts = _print_build_remembered(content_tree, tmp_path)
     memory.write_text(json.dumps({**counts, "references": counts["references"] + 2}))
     result = build(config)
     assert json.loads(memory.read_text())["body_layouts"] == 2
@@ -162,17 +158,22 @@ def test_wrong_guess_lays_the_body_out_again(content_tree: ContentTree, tmp_path
 def test_print_edition_pads_to_an_even_count_without_knowing_the_body(content_tree: ContentTree, tmp_path: Path) -> None:
     """The padding of the print edition does not rest on the body's page count: a body that grew by a page
     since the last build (or a cold build, which cannot know it) is laid out once, and the count is even."""
-    folder = content_tree(long_references_files(works=40, sections=5))
-    cache = tmp_path / "cache"
-    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=cache, variants=(Variant.PRINT,))
-    build(config)
-    memory = next((cache / "layout").glob("*-print-*.json"))
-    counts = json.loads(memory.read_text())
+    config, memory, counts = _print_build_remembered(content_tree, tmp_path)
     assert counts["references"] >= 2
     memory.write_text(json.dumps({**counts, "body": counts["body"] + 1}))  # the other parity
     result = build(config)
     assert json.loads(memory.read_text())["body_layouts"] == 1
     _assert_even_with_true_folios(result.outputs[0].path)
+
+
+def _print_build_remembered(content_tree: ContentTree, tmp_path: Path) -> tuple[BuildConfig, Path, dict[str, Any]]:
+    """A print edition with long References, built once: its config, its remembered counts and their file."""
+    folder = content_tree(long_references_files(works=40, sections=5))
+    cache = tmp_path / "cache"
+    config = BuildConfig(content_dir=folder, output_dir=tmp_path / "out", cache_dir=cache, variants=(Variant.PRINT,))
+    build(config)
+    memory = next((cache / "layout").glob("*-print-*.json"))
+    return config, memory, json.loads(memory.read_text())
 
 
 def _assert_even_with_true_folios(pdf: Path) -> None:
