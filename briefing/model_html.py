@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -142,6 +142,17 @@ def _run(run: Run, cell_language: str | None = None) -> str:
     else:
         html = _breakable(escapeHtml(run.text))
     return f'<span lang="{run.lang}">{html}</span>' if run.lang else html
+
+
+def _one_word_kept(node: Inline) -> Inline:
+    """An in-text citation's one-word italic (*JNS* 2025) marked ``class="word"``, which print.css keeps whole.
+
+    WeasyPrint 70 may break an italic run at a line end after its first letter ("J" / "NS 2025"),
+    where the run cannot be broken at all; a word with nothing to break loses nothing by it.
+    """
+    if isinstance(node, Span) and node.tag in ("i", "em") and not any(c.isspace() for c in plain_text((node,))):
+        return replace(node, attrs=(*node.attrs, ("class", "word")))
+    return node
 
 
 BARE_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>]*[^\s<>.,;:!?)\]'\"\u2019\u201d]")
@@ -288,7 +299,8 @@ class HtmlWriter:
 
     def citation(self, rendered: RenderedCitation) -> WrittenCitation:
         note = None if rendered.note is None else Markup(self.inlines(rendered.note))
-        return WrittenCitation(Markup(self.inlines(rendered.inlines)), rendered.keys, rendered.index, note)
+        inlines = tuple(_one_word_kept(node) for node in rendered.inlines)
+        return WrittenCitation(Markup(self.inlines(inlines)), rendered.keys, rendered.index, note)
 
     def fragment(self, fragment: Fragment) -> str:
         """One fragment; an inline one (an event's summary) without its paragraph."""

@@ -154,6 +154,10 @@ def test_no_reference_breaks_after_its_first_word(us_iran_build: BuildResult) ->
     assert "JNS. 2025." in references
     assert not re.search(r"(?m)^\S+\.$\n(19|20)\d\d", references), "a label alone on its line, its year below"
     assert not re.search(r"(?m)\bp\.$", references), "'p.' at a line end, its page on the next"
+    text = "\n".join(page_texts(path))
+    for title in ("JNS", "DW", "NDTV", "CNN"):  # one-word italics in citations: never split inside
+        for cut in range(1, len(title)):
+            assert not re.search(rf"(?m)\b{title[:cut]}$\n{title[cut:]}\b", text), f"'{title}' split"
 
 
 def test_a_word_broken_over_several_lines_reads_whole(tmp_path: Path) -> None:
